@@ -1,0 +1,160 @@
+"""The HTTP shell: parse, call the core, write. No generation or validation logic lives here."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from . import errors
+from .config import Config
+from .contract import known_models, model_info
+from .errors import ApiError
+from .generation import Context, plan_completion
+from .response import completion_body
+from .validation import validate_request
+
+log = logging.getLogger("mockserver")
+
+CONFIG_KEY = web.AppKey("config", Config)
+_SEQUENCE_KEY = web.AppKey("sequence", itertools.count)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json",
+                        headers=headers)
+
+
+def error_response(error: ApiError) -> web.Response:
+    return json_response(error.envelope(), status=error.status, headers=error.headers)
+
+
+def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
+    if exc.status == 404:
+        return ApiError("not_found", f"Invalid URL ({request.method} {request.path})")
+    if exc.status == 405:
+        return ApiError("method_not_allowed", f"Method {request.method} is not allowed for {request.path}.")
+    if exc.status == 413:
+        return ApiError("request_too_large", "The request body is too large.")
+    kind = "server_error" if exc.status >= 500 else "invalid_request"
+    return ApiError(kind, exc.reason or "Request failed.", status=exc.status)
+
+
+@web.middleware
+async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(_http_error(exc, request))
+    except Exception:
+        log.exception("unexpected failure serving %s %s", request.method, request.path)
+        return error_response(ApiError("server_error", "The server had an error while processing your request."))
+
+
+def _check_auth(request: web.Request, config: Config) -> None:
+    if not config.api_keys:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise errors.missing_api_key()
+    if key.strip() not in config.api_keys:
+        raise errors.wrong_api_key(key.strip())
+
+
+def _check_model(model: str, config: Config) -> None:
+    if config.models is not None and model not in config.models:
+        raise errors.model_not_found(model)
+
+
+async def read_json(request: web.Request, config: Config) -> Any:
+    content_type = request.headers.get("Content-Type")
+    if content_type is not None:
+        mime = content_type.split(";", 1)[0].strip().lower()
+        if mime != "application/json" and not mime.endswith("+json"):
+            raise ApiError("unsupported_media_type", f"Invalid Content-Type header ({content_type}): send the "
+                           "body as JSON with 'Content-Type: application/json'.")
+    if request.content_length is not None and request.content_length > config.max_body_bytes:
+        raise ApiError("request_too_large", f"The request body is too large: {request.content_length} bytes, "
+                       f"at most {config.max_body_bytes} are accepted.")
+    raw = await request.read()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _parse_outside_orjson(raw)
+
+
+def _parse_outside_orjson(raw: bytes) -> Any:
+    """orjson refuses integers beyond 64 bits, which are valid JSON that the schema then judges."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(constant)
+
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=refuse)
+    except ValueError:
+        raise errors.invalid_json() from None
+
+
+def _context(request: web.Request, config: Config) -> Context:
+    created = config.clock if config.clock is not None else int(time.time())
+    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created)
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    _check_auth(request, config)
+    body = validate_request(await read_json(request, config))
+    _check_model(body["model"], config)
+    plan = plan_completion(body, _context(request, config))
+    return json_response(completion_body(plan))
+
+
+def _model_object(model_id: str) -> dict[str, Any]:
+    info = model_info(model_id)
+    return {"id": info.id, "object": "model", "created": info.created, "owned_by": info.owned_by}
+
+
+def _served_models(config: Config) -> list[str]:
+    return list(config.models) if config.models is not None else list(known_models())
+
+
+async def list_models(request: web.Request) -> web.Response:
+    config = request.app[CONFIG_KEY]
+    _check_auth(request, config)
+    return json_response({"object": "list", "data": [_model_object(m) for m in _served_models(config)]})
+
+
+async def get_model(request: web.Request) -> web.Response:
+    config = request.app[CONFIG_KEY]
+    _check_auth(request, config)
+    model_id = request.match_info["model"]
+    if model_id not in _served_models(config):
+        raise errors.model_not_found(model_id)
+    return json_response(_model_object(model_id))
+
+
+def create_app(config: Config | None = None) -> web.Application:
+    """The aiohttp application; embed it with aiohttp's test utilities or run it with `serve`."""
+    config = config or Config()
+    app = web.Application(middlewares=[envelope_middleware], client_max_size=config.max_body_bytes + 1)
+    app[CONFIG_KEY] = config
+    app[_SEQUENCE_KEY] = itertools.count()
+    for prefix in ("/v1", ""):
+        app.router.add_post(f"{prefix}/chat/completions", chat_completions)
+        app.router.add_get(f"{prefix}/models", list_models)
+        app.router.add_get(prefix + "/models/{model:.+}", get_model)
+    return app

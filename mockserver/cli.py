@@ -1,0 +1,39 @@
+"""`mockserver` on the command line: flags become one `Config`, then the server runs."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .server import serve
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="A deterministic stand-in for the OpenAI Chat Completions API.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="server seed; replies are a pure function of it and the request (default: 0)")
+    parser.add_argument("--api-key", dest="api_keys", action="append", default=[], metavar="KEY",
+                        help="accept only this Bearer key (repeatable); without it any key or none is accepted")
+    parser.add_argument("--clock", type=int, default=None, metavar="EPOCH",
+                        help="fixed 'created' timestamp (Unix seconds), making whole bodies reproducible")
+    parser.add_argument("--models", default=None, metavar="ID[,ID...]",
+                        help="comma-separated model ids to serve; requests for others get 404 model_not_found "
+                             "(default: any id is accepted and /v1/models lists the built-in table)")
+    return parser
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> Config:
+    args = build_parser().parse_args(argv)
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models is not None else None
+    return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
+                  clock=args.clock, models=models)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    serve(config_from_args(argv))

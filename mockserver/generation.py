@@ -1,0 +1,176 @@
+"""The deterministic generator: a validated request and a context in, a `CompletionPlan` out.
+
+Pure and synchronous. The HTTP layer, the streaming writer, scenarios and the conformance suite's
+self-tests all call `plan_completion` and only differ in how they write the plan out.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from . import prose
+from .contract import FINISH_LENGTH, FINISH_STOP, model_info
+from .logprobs import token_logprobs
+from .plan import ChoicePlan, CompletionPlan
+from .seeding import content_digest, rng_for, short_id, system_fingerprint
+from .tokenizer import prompt_tokens, token_id, tokenize
+
+_NATURAL_LENGTH = (16, 64)
+_REASONING_BASE = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 512, "xhigh": 1024}
+_DEFAULT_EFFORT = "medium"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the generator needs from the server beyond the request: its seed, the request's place in
+    the server's sequence (for unique ids) and the `created` timestamp."""
+
+    server_seed: int = 0
+    sequence: int = 0
+    created: int = 0
+
+
+@functools.cache
+def _vocabulary_by_id() -> dict[int, str]:
+    return {token_id(token): token for token in prose.vocabulary()}
+
+
+def _bias(request: Mapping[str, Any]) -> tuple[frozenset[int], str | None]:
+    """Token ids that logit_bias bans (-100) and the token it forces (+100), if any."""
+    bias = request.get("logit_bias") or {}
+    banned = frozenset(int(key) for key, value in bias.items() if value <= -100)
+    forced_ids = sorted(int(key) for key, value in bias.items() if value >= 100)
+    known = _vocabulary_by_id()
+    forced = next((known[i] for i in forced_ids if i in known), None)
+    return banned, forced
+
+
+def completion_limit(request: Mapping[str, Any]) -> int | None:
+    limit = request.get("max_completion_tokens")
+    return limit if limit is not None else request.get("max_tokens")
+
+
+def _json_object_tokens(rng: random.Random, banned: frozenset[int]) -> list[str]:
+    """A small JSON object of prose, for `response_format: json_object`."""
+    fields = {}
+    for _ in range(rng.randint(2, 4)):
+        key = prose.WORD_CLASSES[2][rng.randrange(len(prose.WORD_CLASSES[2]))]
+        fields[key] = "".join(prose.generate_tokens(rng, rng.randint(4, 10), banned))
+    return tokenize(orjson.dumps(fields).decode())
+
+
+def _cut_at_stop(tokens: list[str], stops: Sequence[str]) -> tuple[list[str], bool]:
+    text = "".join(tokens)
+    positions = [text.find(s) for s in stops if s]
+    found = [p for p in positions if p >= 0]
+    if not found:
+        return tokens, False
+    cut = min(found)
+    kept: list[str] = []
+    offset = 0
+    for token in tokens:
+        if offset + len(token) <= cut:
+            kept.append(token)
+            offset += len(token)
+            continue
+        if cut > offset:
+            kept.append(token[: cut - offset])
+        break
+    return kept, True
+
+
+def _stops(request: Mapping[str, Any]) -> list[str]:
+    stop = request.get("stop")
+    if stop is None:
+        return []
+    return [stop] if isinstance(stop, str) else list(stop)
+
+
+def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
+    if not model_info(request["model"]).reasoning:
+        return 0
+    base = _REASONING_BASE.get(request.get("reasoning_effort") or _DEFAULT_EFFORT, 0)
+    return base + (rng.randrange(base // 4 + 1) if base else 0)
+
+
+def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
+    banned, forced = _bias(request)
+    response_format = request.get("response_format") or {}
+    if response_format.get("type") in ("json_object", "json_schema"):
+        return _json_object_tokens(rng, banned)
+    return prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced)
+
+
+def _text_choice(request: Mapping[str, Any], digest: bytes, index: int) -> tuple[ChoicePlan, int]:
+    """One text choice and the reasoning tokens spent on it."""
+    rng = rng_for(digest, "choice", index)
+    reasoning = _reasoning_tokens(request, rng)
+    limit = completion_limit(request)
+    tokens, stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
+    finish = FINISH_STOP
+    if limit is not None:
+        visible = max(0, limit - reasoning)
+        reasoning = min(reasoning, limit)
+        if len(tokens) > visible:
+            tokens, finish = tokens[:visible], FINISH_LENGTH
+    logprobs = None
+    if request.get("logprobs"):
+        top = request.get("top_logprobs") or 0
+        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top))
+    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens), logprobs=logprobs), reasoning
+
+
+def _usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
+    visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
+    visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
+    visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
+    completion = visible + reasoning
+    prompt = prompt_tokens(request)
+    prediction = request.get("prediction") or {}
+    rejected = 0
+    if prediction:
+        content = prediction.get("content")
+        rejected = len(tokenize(content)) if isinstance(content, str) else sum(
+            len(tokenize(part.get("text", ""))) for part in content or ())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning,
+            "audio_tokens": 0,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": rejected,
+        },
+    }
+
+
+def completion_id(context: Context, digest: bytes) -> str:
+    return "chatcmpl-" + short_id(f"{context.server_seed}:{context.sequence}:".encode() + digest, 29)
+
+
+def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionPlan:
+    """The whole reply to a validated request, as data."""
+    digest = content_digest(request, context.server_seed)
+    choices = []
+    reasoning = 0
+    for index in range(request.get("n") or 1):
+        choice, spent = _text_choice(request, digest, index)
+        choices.append(choice)
+        reasoning += spent
+    return CompletionPlan(
+        id=completion_id(context, digest),
+        created=context.created,
+        model=request["model"],
+        system_fingerprint=system_fingerprint(context.server_seed),
+        service_tier=request.get("service_tier") or "default",
+        choices=tuple(choices),
+        usage=_usage(request, choices, reasoning),
+    )

@@ -1,0 +1,52 @@
+"""The plain data the generator produces and every writer (JSON body, event stream) consumes.
+
+A plan holds tokens rather than finished strings so the streaming writer can cut the same reply into
+chunks that concatenate to exactly the non-streamed text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPlan:
+    id: str
+    name: str
+    argument_tokens: tuple[str, ...]
+
+    @property
+    def arguments(self) -> str:
+        return "".join(self.argument_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePlan:
+    index: int
+    finish_reason: str
+    content_tokens: tuple[str, ...] | None = None
+    refusal_tokens: tuple[str, ...] | None = None
+    tool_calls: tuple[ToolCallPlan, ...] = ()
+    function_call: ToolCallPlan | None = None
+    logprobs: tuple[dict[str, Any], ...] | None = None
+    audio: dict[str, Any] | None = None
+
+    @property
+    def content(self) -> str | None:
+        return None if self.content_tokens is None else "".join(self.content_tokens)
+
+    @property
+    def refusal(self) -> str | None:
+        return None if self.refusal_tokens is None else "".join(self.refusal_tokens)
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionPlan:
+    id: str
+    created: int
+    model: str
+    system_fingerprint: str
+    service_tier: str
+    choices: tuple[ChoicePlan, ...]
+    usage: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,114 @@
+"""Seeded English prose, produced directly as tokens so that replies can be cut, streamed and scored.
+
+A small phrase grammar gives sentences that read like an assistant talking ("The careful team quickly
+reviews a clear plan before the next release."), which makes test output easier to eyeball than lorem
+ipsum, while staying a pure function of the random source.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Collection
+
+from .tokenizer import token_id
+
+_DETERMINERS = ("the", "a", "every", "this", "our", "each", "that", "your")
+_ADJECTIVES = (
+    "careful", "quiet", "simple", "clear", "bright", "steady", "useful", "honest", "patient", "modern",
+    "gentle", "practical", "curious", "reliable", "small", "quick", "thoughtful", "friendly", "robust",
+    "detailed", "open", "calm", "precise", "flexible", "early", "local", "shared", "final", "fresh", "common",
+)
+_NOUNS = (
+    "team", "plan", "engineer", "garden", "library", "river", "report", "method", "question", "answer",
+    "teacher", "project", "system", "idea", "city", "market", "process", "design", "review", "model",
+    "student", "window", "journey", "kitchen", "server", "schedule", "message", "approach", "community",
+    "budget", "story", "result", "feature", "bridge", "harbor", "recipe", "signal", "decision", "draft",
+)
+_VERBS = (
+    "reviews", "builds", "explains", "improves", "supports", "describes", "shapes", "follows", "tests",
+    "organizes", "measures", "shares", "changes", "considers", "protects", "prepares", "compares",
+    "welcomes", "summarizes", "solves", "delivers", "explores", "connects", "balances", "documents",
+)
+_ADVERBS = (
+    "quickly", "carefully", "often", "rarely", "clearly", "gently", "usually", "quietly", "gradually",
+    "openly", "simply", "patiently", "steadily", "eagerly", "briefly",
+)
+_PREPOSITIONS = ("before", "after", "during", "around", "across", "near", "without", "beyond", "within")
+_CLOSERS = (".", ".", ".", "!", ".")
+
+WORD_CLASSES: tuple[tuple[str, ...], ...] = (
+    _DETERMINERS, _ADJECTIVES, _NOUNS, _VERBS, _ADVERBS, _PREPOSITIONS,
+)
+
+
+def _pick(rng: random.Random, words: tuple[str, ...], lead: str, capital: bool, banned: Collection[int]) -> str | None:
+    """One word token, avoiding banned ids; None when every candidate in the class is banned."""
+    start = rng.randrange(len(words))
+    for offset in range(len(words)):
+        word = words[(start + offset) % len(words)]
+        token = lead + (word.capitalize() if capital else word)
+        if token_id(token) not in banned:
+            return token
+    return None
+
+
+def _sentence_shape(rng: random.Random) -> list[tuple[str, ...]]:
+    shape: list[tuple[str, ...]] = [_DETERMINERS]
+    if rng.random() < 0.7:
+        shape.append(_ADJECTIVES)
+    shape.append(_NOUNS)
+    if rng.random() < 0.4:
+        shape.append(_ADVERBS)
+    shape += [_VERBS, _DETERMINERS]
+    if rng.random() < 0.5:
+        shape.append(_ADJECTIVES)
+    shape.append(_NOUNS)
+    if rng.random() < 0.45:
+        shape += [_PREPOSITIONS, _DETERMINERS, _NOUNS]
+    return shape
+
+
+def generate_tokens(
+    rng: random.Random,
+    length: int,
+    banned: Collection[int] = frozenset(),
+    forced: str | None = None,
+) -> list[str]:
+    """`length` tokens of sentences; a sentence in progress when the budget ends is left open.
+
+    `forced` (a token that logit_bias +100 demands) replaces every pick, which is what a real model
+    does under exclusive bias.
+    """
+    if forced is not None:
+        return [forced] * length
+    tokens: list[str] = []
+    emit: Callable[[str], None] = tokens.append
+    while len(tokens) < length:
+        shape = _sentence_shape(rng)
+        first = True
+        for words in shape:
+            lead = "" if not tokens else " "
+            token = _pick(rng, words, lead, first, banned)
+            if token is None:
+                continue
+            emit(token)
+            first = False
+            if len(tokens) >= length:
+                return tokens
+        closer = _CLOSERS[rng.randrange(len(_CLOSERS))]
+        if token_id(closer) not in banned:
+            emit(closer)
+        elif first:
+            break
+    return tokens[:length]
+
+
+def vocabulary() -> list[str]:
+    """Every token the generator can emit, so that logit_bias +100 can be resolved to its text."""
+    tokens: set[str] = set(_CLOSERS)
+    for words in WORD_CLASSES:
+        for word in words:
+            for form in (word, word.capitalize()):
+                tokens.add(form)
+                tokens.add(" " + form)
+    return sorted(tokens)

@@ -1,0 +1,93 @@
+"""A built-in tokenizer close enough to OpenAI's byte-pair encodings for counting and chunking.
+
+It splits text with the same pre-tokenisation rule the cl100k/o200k encodings use (words with their
+leading space, numbers in groups of up to three digits, punctuation runs, whitespace), and it is exactly
+reversible: the tokens of a text concatenate back to the text. Token ids are stable hashes of the token
+text, so `logit_bias` can name them and `bytes` in logprobs are the token's UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+VOCABULARY_SIZE = 200_000
+
+_PRETOKEN = re.compile(
+    r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+|\s+(?!\S)|\s+",
+    re.IGNORECASE,
+)
+
+# Per-message framing tokens, as in OpenAI's cookbook recipe for counting chat tokens.
+_TOKENS_PER_MESSAGE = 3
+_TOKENS_PER_NAME = 1
+_REPLY_PRIMING = 3
+_IMAGE_TOKENS = {"low": 85, "high": 765, "auto": 765}
+_AUDIO_BYTES_PER_TOKEN = 400
+_FILE_BYTES_PER_TOKEN = 600
+
+
+def tokenize(text: str) -> list[str]:
+    return _PRETOKEN.findall(text)
+
+
+def count(text: str) -> int:
+    return len(_PRETOKEN.findall(text))
+
+
+def token_id(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8")) % VOCABULARY_SIZE
+
+
+def _part_tokens(part: Mapping[str, Any]) -> int:
+    kind = part.get("type")
+    if kind in ("text", "refusal"):
+        return count(part.get(kind) or "")
+    if kind == "image_url":
+        detail = (part.get("image_url") or {}).get("detail") or "auto"
+        return _IMAGE_TOKENS.get(detail, _IMAGE_TOKENS["auto"])
+    if kind == "input_audio":
+        data = (part.get("input_audio") or {}).get("data") or ""
+        return max(1, len(data) // _AUDIO_BYTES_PER_TOKEN)
+    if kind == "file":
+        data = (part.get("file") or {}).get("file_data") or ""
+        return max(1, len(data) // _FILE_BYTES_PER_TOKEN)
+    return 0
+
+
+def content_tokens(content: Any) -> int:
+    if isinstance(content, str):
+        return count(content)
+    if isinstance(content, list):
+        return sum(_part_tokens(part) for part in content if isinstance(part, Mapping))
+    return 0
+
+
+def _json_tokens(value: Any) -> int:
+    return count(orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode())
+
+
+def message_tokens(message: Mapping[str, Any]) -> int:
+    total = _TOKENS_PER_MESSAGE + 1 + content_tokens(message.get("content"))
+    if message.get("name"):
+        total += _TOKENS_PER_NAME + count(message["name"])
+    for key in ("tool_calls", "function_call", "audio"):
+        if message.get(key):
+            total += _json_tokens(message[key])
+    return total
+
+
+def prompt_tokens(request: Mapping[str, Any]) -> int:
+    """Tokens the request's prompt costs: messages, plus tool and schema definitions the model reads."""
+    total = sum(message_tokens(m) for m in request["messages"]) + _REPLY_PRIMING
+    for key in ("tools", "functions"):
+        if request.get(key):
+            total += _json_tokens(request[key])
+    response_format = request.get("response_format")
+    if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+        total += _json_tokens(response_format.get("json_schema"))
+    return total
