@@ -191,7 +191,7 @@ def _integer_error(name: str, value: float) -> ApiError:
         above = value > 0
         return ApiError("invalid_request", f"Invalid '{name}': integer {'above maximum' if above else 'below minimum'}"
                         f" value. Expected a value {'<=' if above else '>='} {2**63 - 1 if above else -2**63}, but got "
-                        f"{int(value)} instead.", param=name,
+                        "an integer beyond 64 bits instead.", param=name,
                         code=f"integer_{'above_max' if above else 'below_min'}_value")
     return ApiError("invalid_request", f"Invalid type for '{name}': expected an integer, but got a decimal instead.",
                     param=name, code="invalid_type")
