@@ -13,7 +13,8 @@ import jsonschema
 from mockserver.contract import schema
 
 CHAT = "/v1/chat/completions"
-PLAIN = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something."}]}
+USER_TEXT = "Say something."
+PLAIN = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": USER_TEXT}]}
 
 
 @dataclass(frozen=True)
