@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,12 +28,14 @@ class Reply:
         return json.loads(self.raw)
 
 
-def send(url: str, method: str, path: str, data: bytes | None = None,
+def send(url: str, method: str, path: str, data: bytes | Iterable[bytes] | None = None,
          headers: dict[str, str] | None = None) -> Reply:
+    """An iterable `data` is sent with chunked transfer encoding (no Content-Length)."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     try:
-        connection.request(method, path, body=data, headers=headers or {})
+        connection.request(method, path, body=data, headers=headers or {},
+                           encode_chunked=data is not None and not isinstance(data, bytes))
         response = connection.getresponse()
         return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
     finally:
