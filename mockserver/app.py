@@ -14,9 +14,13 @@ from aiohttp import web
 from . import errors
 from .config import Config
 from .contract import known_models, model_info
+from .delivery import send_body, send_stream
 from .errors import ApiError
+from .faults import apply_fault, request_fault
 from .generation import Context, plan_completion
 from .response import completion_body
+from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
+from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -125,10 +129,17 @@ def _context(request: web.Request, config: Config) -> Context:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     _check_auth(request, config)
+    timing = request_timing(request.headers, config.timing)
+    fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
     plan = plan_completion(body, _context(request, config))
-    return json_response(completion_body(plan))
+    if body.get("stream"):
+        events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
+        delays = event_delays(timing, choice_chunk_count(plan), len(events))
+        return await send_stream(request, apply_fault(events, delays, fault))
+    wait = generation_seconds(timing, choice_chunk_count(plan))
+    return await send_body(request, orjson.dumps(completion_body(plan)), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:
