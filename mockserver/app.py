@@ -16,7 +16,7 @@ from . import errors
 from .config import Config
 from .contract import known_models, model_info
 from .errors import ApiError
-from .generation import Context, plan_completion
+from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
 from .validation import validate_request
 
@@ -109,9 +109,21 @@ def _parse_outside_orjson(raw: bytes) -> Any:
         raise errors.invalid_json() from None
 
 
+REFUSAL_HEADER = "X-Mock-Refusal"
+
+
+def _refusal(request: web.Request) -> str | None:
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
+    value = request.headers.get(REFUSAL_HEADER)
+    if value is None or not value.strip() or value.strip().lower() in ("0", "false", "no"):
+        return None
+    return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
+
+
 def _context(request: web.Request, config: Config) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
-    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created)
+    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
+                   refusal=_refusal(request))
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from types import TracebackType
 from aiohttp import web
 
 from .app import create_app
-from .config import Config
+from .config import DEFAULT_PORT, Config
 
 
 def serve(config: Config) -> None:
@@ -27,7 +27,9 @@ class MockServer:
     """
 
     def __init__(self, config: Config | None = None) -> None:
-        self.config = replace(config or Config(), port=(config.port if config and config.port else 0))
+        config = config or Config()
+        # The CLI's default port would collide between parallel test runs; only an explicit one is kept.
+        self.config = replace(config, port=0) if config.port == DEFAULT_PORT else config
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
