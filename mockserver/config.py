@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .timing import Timing
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -22,3 +24,5 @@ class Config:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    timing: Timing = Timing()
+    """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""

@@ -10,7 +10,7 @@ from types import TracebackType
 from aiohttp import web
 
 from .app import create_app
-from .config import DEFAULT_PORT, Config
+from .config import Config
 
 
 def serve(config: Config) -> None:
@@ -26,10 +26,10 @@ class MockServer:
     ...     client = openai.OpenAI(base_url=server.base_url, api_key="sk-test")
     """
 
-    def __init__(self, config: Config | None = None) -> None:
-        config = config or Config()
-        # The CLI's default port would collide between parallel test runs; only an explicit one is kept.
-        self.config = replace(config, port=0) if config.port == DEFAULT_PORT else config
+    def __init__(self, config: Config | None = None, port: int = 0) -> None:
+        """`port` 0 (the default) picks a free port whatever `config.port` says: the config's default
+        port 8000 belongs to the CLI, and tests that share a machine must not collide on it."""
+        self.config = replace(config or Config(), port=port)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
