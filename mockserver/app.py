@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import errors
+from . import admin, double, errors
 from .config import Config
 from .contract import known_models, model_info
 from .errors import ApiError
@@ -119,7 +119,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_auth(request, config)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
-    plan = plan_completion(body, _context(request, config))
+    context = _context(request, config)
+    plan = await double.scripted_plan(request, body, context) or plan_completion(body, context)
     return json_response(completion_body(plan))
 
 
@@ -157,4 +158,6 @@ def create_app(config: Config | None = None) -> web.Application:
         app.router.add_post(f"{prefix}/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/models", list_models)
         app.router.add_get(prefix + "/models/{model:.+}", get_model)
+    double.install(app, config)
+    admin.install(app, config)
     return app
