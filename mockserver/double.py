@@ -12,6 +12,8 @@ import asyncio
 import math
 import time
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -70,10 +72,21 @@ class DoubleState:
 
 
 STATE_KEY = web.AppKey("double", DoubleState)
-_STARTED = "double.started"
-_REQUEST_ID = "double.request_id"
-_VERDICT = "double.verdict"
-_RULE = "double.rule"
+
+
+@dataclass(slots=True)
+class Trace:
+    """What the controls learn about one request while it is served, for its headers and journal entry."""
+
+    number: int
+    request_id: str
+    started: float
+    verdict: Verdict | None = None
+    rule: str | None = None
+
+
+# aiohttp serves each request in its own task, so a context variable is per-request storage.
+_TRACE: ContextVar[Trace | None] = ContextVar("mockserver_trace", default=None)
 
 
 def _api_key(request: web.Request) -> str:
@@ -108,12 +121,14 @@ async def scripted_plan(request: web.Request, body: Mapping[str, Any], context: 
     `ApiError` raised (rate limit, scripted error, chaos, strict miss)."""
     state = request.app[STATE_KEY]
     verdict = state.admit(_api_key(request), prompt_tokens(body) + (completion_limit(body) or 0), time.monotonic())
-    request[_VERDICT] = verdict
+    trace = _TRACE.get()
+    if trace is not None:
+        trace.verdict = verdict
     if not verdict.allowed:
         raise _rate_limit_error(verdict, body["model"])
     rule, action = state.choose(body, request.headers)
-    if rule is not None:
-        request[_RULE] = rule.id
+    if rule is not None and trace is not None:
+        trace.rule = rule.id
     if action is None:
         action = chaos_action(state.config.chaos, state.config.seed, context.sequence)
     if action is None:
@@ -152,35 +167,33 @@ async def journal_middleware(request: web.Request, handler: Any) -> web.StreamRe
     if request.path.startswith(ADMIN_PREFIX):
         return await handler(request)
     state = request.app[STATE_KEY]
-    started = time.perf_counter()
-    request[_STARTED] = started
-    number, request[_REQUEST_ID] = state.arrive()
+    number, request_id = state.arrive()
+    trace = Trace(number, request_id, time.perf_counter())
+    _TRACE.set(trace)
     response = await handler(request)
     state.journal.add(Entry(
         number=number,
-        request_id=request[_REQUEST_ID],
+        request_id=request_id,
         method=request.method,
         path=request.path,
         query=dict(request.query),
         headers=redact(request.headers.items()),
         body=await _body_for_journal(request, state.config.max_body_bytes),
-        rule=request.get(_RULE),
+        rule=trace.rule,
         status=response.status,
-        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
     ))
     return response
 
 
 async def _stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path.startswith(ADMIN_PREFIX):
+    trace = _TRACE.get()
+    if request.path.startswith(ADMIN_PREFIX) or trace is None:
         return
-    started = request.get(_STARTED, time.perf_counter())
-    request_id = request.get(_REQUEST_ID) or request.app[STATE_KEY].arrive()[1]
-    for name, value in response_headers.standard(request_id, time.perf_counter() - started).items():
+    for name, value in response_headers.standard(trace.request_id, time.perf_counter() - trace.started).items():
         response.headers.setdefault(name, value)
-    verdict = request.get(_VERDICT)
-    if verdict is not None:
-        for name, value in response_headers.ratelimit(verdict).items():
+    if trace.verdict is not None:
+        for name, value in response_headers.ratelimit(trace.verdict).items():
             response.headers.setdefault(name, value)
     if response.status in response_headers.RETRY_STATUSES and "retry-after" not in response.headers:
         response.headers.update(response_headers.retry_after(response_headers.DEFAULT_RETRY_AFTER))
