@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,9 +14,13 @@ from aiohttp import web
 from . import admin, double, errors
 from .config import Config
 from .contract import known_models, model_info
+from .delivery import send_body, send_stream
 from .errors import ApiError
+from .faults import apply_fault, request_fault
 from .generation import Context, plan_completion
 from .response import completion_body
+from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
+from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -92,21 +95,30 @@ async def read_json(request: web.Request, config: Config) -> Any:
                        f"at most {config.max_body_bytes} are accepted.")
     raw = await request.read()
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return _parse_outside_orjson(raw)
-
-
-def _parse_outside_orjson(raw: bytes) -> Any:
-    """orjson refuses integers beyond 64 bits, which are valid JSON that the schema then judges."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(constant)
-
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=refuse)
-    except ValueError:
         raise errors.invalid_json() from None
+    if _nested_deeper_than(_MAX_DEPTH, raw, body):
+        raise ApiError("invalid_request", f"The JSON body nests more than {_MAX_DEPTH} levels deep.")
+    return body
+
+
+# orjson reads 1024 levels but writes only about 250: a body must stay writable to be hashed and echoed.
+_MAX_DEPTH = 200
+
+
+def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:
+    """Counting brackets bounds the depth from above, so ordinary bodies are never walked."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _context(request: web.Request, config: Config) -> Context:
@@ -117,11 +129,20 @@ def _context(request: web.Request, config: Config) -> Context:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     _check_auth(request, config)
+    timing = request_timing(request.headers, config.timing)
+    fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
     context = _context(request, config)
-    plan = await double.scripted_plan(request, body, context) or plan_completion(body, context)
-    return json_response(completion_body(plan))
+    scripted = await double.scripted(request, body, context)
+    plan = scripted.plan or plan_completion(body, context)
+    fault = fault or scripted.fault
+    if body.get("stream"):
+        events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
+        delays = event_delays(timing, choice_chunk_count(plan), len(events))
+        return await send_stream(request, apply_fault(events, delays, fault))
+    wait = generation_seconds(timing, choice_chunk_count(plan))
+    return await send_body(request, orjson.dumps(completion_body(plan)), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:

@@ -11,24 +11,32 @@ import random
 from collections.abc import Sequence
 
 from .contract import error_kind
+from .faults import FAULT_KINDS, Fault
 from .scenarios import Action, ErrorSpec, ScenarioError
 
 ERROR_FAULTS = ("rate_limit_exceeded", "insufficient_quota", "server_error", "overloaded")
+CHAOS_KINDS = (*ERROR_FAULTS, *FAULT_KINDS)
 CHAOS_RETRY_AFTER = 0.05
 """Short enough that a client's retries finish quickly in a test."""
+CHAOS_STALL_MS = 100
+CHAOS_MAX_AFTER = 4
+"""Delivery faults act after 0 to this many chunks."""
 
 Chaos = tuple[tuple[str, float], ...]
 
 
 def parse_chaos(spec: str) -> Chaos:
-    """`server_error=0.1,overloaded=0.05` as (kind, probability) pairs; probabilities must sum to at most 1."""
+    """`server_error=0.1,cut=0.05` as (kind, probability) pairs; probabilities must sum to at most 1.
+
+    Kinds are the HTTP error kinds in ERROR_FAULTS and the delivery faults of `mockserver.faults`
+    (`cut`, `truncate`, `error` for an error event mid-stream, `stall`, `malformed`)."""
     pairs = []
     for item in (part.strip() for part in spec.split(",")):
         if not item:
             continue
         kind, sep, value = item.partition("=")
-        if not sep or kind.strip() not in ERROR_FAULTS:
-            raise ScenarioError(f"chaos: {item}", f"expected KIND=PROBABILITY with KIND one of {list(ERROR_FAULTS)}")
+        if not sep or kind.strip() not in CHAOS_KINDS:
+            raise ScenarioError(f"chaos: {item}", f"expected KIND=PROBABILITY with KIND one of {list(CHAOS_KINDS)}")
         try:
             probability = float(value)
         except ValueError:
@@ -41,12 +49,14 @@ def parse_chaos(spec: str) -> Chaos:
     return tuple(pairs)
 
 
-def roll(chaos: Sequence[tuple[str, float]], server_seed: int, sequence: int) -> str | None:
-    """The fault kind this request suffers, if any."""
-    if not chaos:
-        return None
+def _source(server_seed: int, sequence: int) -> random.Random:
     material = hashlib.blake2b(f"chaos:{server_seed}:{sequence}".encode(), digest_size=8).digest()
-    draw = random.Random(int.from_bytes(material, "big")).random()
+    return random.Random(int.from_bytes(material, "big"))
+
+
+def roll(chaos: Sequence[tuple[str, float]], rng: random.Random) -> str | None:
+    """The fault kind this request suffers, if any."""
+    draw = rng.random()
     cumulative = 0.0
     for kind, probability in chaos:
         cumulative += probability
@@ -56,9 +66,15 @@ def roll(chaos: Sequence[tuple[str, float]], server_seed: int, sequence: int) ->
 
 
 def chaos_action(chaos: Sequence[tuple[str, float]], server_seed: int, sequence: int) -> Action | None:
-    kind = roll(chaos, server_seed, sequence)
+    if not chaos:
+        return None
+    rng = _source(server_seed, sequence)
+    kind = roll(chaos, rng)
     if kind is None:
         return None
+    if kind in FAULT_KINDS:
+        stall = CHAOS_STALL_MS if kind == "stall" else 0
+        return Action("generate", fault=Fault(kind, after=rng.randint(0, CHAOS_MAX_AFTER), stall_ms=stall))
     known = error_kind(kind)
     retry = CHAOS_RETRY_AFTER if known.status in (429, 503) else None
     spec = ErrorSpec(kind=kind, status=known.status, message=known.message or "The request failed.", retry_after=retry)

@@ -9,6 +9,7 @@ from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
 from .scenarios import Scenario, ScenarioError, load_scenario
 from .server import serve
+from .timing import PROFILES, Timing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
+                        help="latency profile for every reply; 'realistic' feels like a hosted model "
+                             "(default: %(default)s, replies are instant)")
+    parser.add_argument("--ttft-ms", type=float, default=None, metavar="MS",
+                        help="time to first token in milliseconds (overrides the profile's)")
+    parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
+                        help="delay between tokens in milliseconds (overrides the profile's)")
     controls = parser.add_argument_group("test-double controls")
     controls.add_argument("--scenario", default=None, metavar="FILE",
                           help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
@@ -36,13 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
                           help="enforce N tokens per minute per API key (prompt plus requested completion)")
     controls.add_argument("--chaos", default="", metavar="KIND=P[,KIND=P...]",
                           help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
-                               "overloaded=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
-                               "overloaded)")
+                               "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
+                               "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
     controls.add_argument("--admin-key", default=None, metavar="KEY",
                           help="require this Bearer key on the /_mock/ admin API")
     controls.add_argument("--no-admin", dest="admin", action="store_false",
                           help="do not serve the /_mock/ admin API")
     return parser
+
+
+def _timing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Timing:
+    profile = PROFILES[args.timing]
+    for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
+        if value is not None and value < 0:
+            parser.error(f"{flag} must not be negative")
+    return Timing(ttft_ms=profile.ttft_ms if args.ttft_ms is None else args.ttft_ms,
+                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms)
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> Config:
@@ -58,8 +75,9 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     except ScenarioError as exc:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
-                  clock=args.clock, models=models, scenario=scenario, admin=args.admin, admin_key=args.admin_key,
-                  rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm, chaos=chaos)
+                  clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
+                  admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
+                  chaos=chaos)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

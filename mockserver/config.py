@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .scenarios import Scenario
+from .timing import Timing
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -37,3 +38,5 @@ class Config:
     chaos: tuple[tuple[str, float], ...] = ()
     """(fault kind, probability) pairs rolled per request from the seed and the request's sequence number."""
     journal_size: int = 1000
+    timing: Timing = Timing()
+    """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""

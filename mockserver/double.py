@@ -2,7 +2,7 @@
 
 `install` adds everything to an application with three hooks that stay out of the handlers' way: an
 outer middleware that journals each request, a response-prepare signal that stamps the real API's
-headers on every response (streamed ones included), and `scripted_plan`, the one call the chat handler
+headers on every response (streamed ones included), and `scripted`, the one call the chat handler
 makes to learn whether a rule, the limiter or chaos decides the reply instead of the generator.
 """
 
@@ -23,6 +23,7 @@ from . import headers as response_headers
 from .chaos import chaos_action
 from .config import Config
 from .errors import ApiError
+from .faults import Fault
 from .generation import Context, completion_limit
 from .journal import Entry, Journal, redact
 from .plan import CompletionPlan
@@ -116,9 +117,17 @@ def _error(action: Action) -> ApiError:
                     headers=extra)
 
 
-async def scripted_plan(request: web.Request, body: Mapping[str, Any], context: Context) -> CompletionPlan | None:
-    """The reply the controls decide for a validated request, None to let the generator answer, or an
-    `ApiError` raised (rate limit, scripted error, chaos, strict miss)."""
+@dataclass(frozen=True, slots=True)
+class Scripted:
+    """What the controls decided: a reply plan (None: the generator answers) and a delivery fault."""
+
+    plan: CompletionPlan | None = None
+    fault: Fault | None = None
+
+
+async def scripted(request: web.Request, body: Mapping[str, Any], context: Context) -> Scripted:
+    """The controls' say on a validated request; refusals (rate limit, scripted error, chaos, strict
+    miss) are raised as `ApiError`."""
     state = request.app[STATE_KEY]
     verdict = state.admit(_api_key(request), prompt_tokens(body) + (completion_limit(body) or 0), time.monotonic())
     trace = _TRACE.get()
@@ -134,14 +143,13 @@ async def scripted_plan(request: web.Request, body: Mapping[str, Any], context: 
     if action is None:
         if state.strict:
             raise ApiError("unmatched_request", "No scenario rule matches this request and the scenario is strict.")
-        return None
+        return Scripted()
     if action.delay:
         await asyncio.sleep(action.delay)
     if action.kind == "error":
         raise _error(action)
-    if action.kind in REPLY_ACTIONS:
-        return reply_plan(action, body, context)
-    return None
+    plan = reply_plan(action, body, context) if action.kind in REPLY_ACTIONS else None
+    return Scripted(plan, action.fault)
 
 
 def _parsed_body(raw: bytes) -> Any:

@@ -19,6 +19,8 @@ import orjson
 import yaml
 
 from .contract import FINISH_STOP, FINISH_TOOL_CALLS, error_kind, error_kinds
+from .errors import ApiError
+from .faults import FAULT_KINDS, Fault, parse_fault
 from .generation import Context, completion_id, usage
 from .logprobs import token_logprobs
 from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
@@ -106,7 +108,9 @@ class ErrorSpec:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """What happens to a matched request. `kind` is one of ACTION_KEYS; `delay` (seconds) precedes any kind."""
+    """What happens to a matched request. `kind` is one of ACTION_KEYS; `delay` (seconds) precedes any
+    kind, and `fault` spoils the delivery of a reply (scripted or generated) the way the streaming
+    writer's faults do."""
 
     kind: str
     text: str | None = None
@@ -114,6 +118,7 @@ class Action:
     error: ErrorSpec | None = None
     sequence: tuple[Action, ...] = ()
     delay: float = 0.0
+    fault: Fault | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +149,7 @@ class Counts:
 
 
 _MATCH_FIELDS = frozenset(Match.__slots__)
-_RULE_FIELDS = frozenset({"id", "name", "match", "times", "delay", *ACTION_KEYS})
+_RULE_FIELDS = frozenset({"id", "name", "match", "times", "delay", "fault", *ACTION_KEYS})
 _TEXT_MODES = ("equals", "contains", "regex")
 
 
@@ -299,14 +304,52 @@ def _delay(value: Any, where: str) -> float:
     return float(value)
 
 
+_FAULT_FIELDS = frozenset({"kind", "after", "error", "stall_ms"})
+
+
+def _count_field(data: Mapping[str, Any], name: str, where: str) -> int:
+    value = data.get(name, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ScenarioError(f"{where}.{name}", "expected a whole number, 0 or more")
+    return value
+
+
+def _fault(value: Any, where: str) -> Fault:
+    """`{kind: cut, after: 3}` (also `error`, `stall_ms`), or the X-Mock-Fault header text `cut-after=3`."""
+    if isinstance(value, str):
+        try:
+            return parse_fault(value)
+        except ApiError as exc:
+            raise ScenarioError(where, exc.message) from None
+    if not isinstance(value, Mapping):
+        raise ScenarioError(where, "expected a mapping with a 'kind' or the X-Mock-Fault text form")
+    unknown = sorted(set(value) - _FAULT_FIELDS)
+    if unknown:
+        raise ScenarioError(f"{where}.{unknown[0]}", f"unknown fault field; expected one of {sorted(_FAULT_FIELDS)}")
+    kind = value.get("kind")
+    if kind not in FAULT_KINDS:
+        raise ScenarioError(f"{where}.kind", f"expected one of {list(FAULT_KINDS)}")
+    error = value.get("error", "server_error")
+    if error not in error_kinds():
+        raise ScenarioError(f"{where}.error", f"unknown error kind {error!r}")
+    if kind == "stall" and "stall_ms" not in value:
+        raise ScenarioError(f"{where}.stall_ms", "a stall fault needs stall_ms")
+    return Fault(kind=kind, after=_count_field(value, "after", where), error=error,
+                 stall_ms=_count_field(value, "stall_ms", where))
+
+
 def parse_action(data: Mapping[str, Any], where: str) -> Action:
-    """One action from the action keys of a rule or of a sequence item (exactly one kind, maybe a delay)."""
+    """One action from the action keys of a rule or of a sequence item: at most one kind, which may
+    carry a delay and a fault; a delay or a fault alone applies to the generated reply."""
     kinds = [key for key in ACTION_KEYS if key in data]
     delay = _delay(data["delay"], f"{where}.delay") if "delay" in data else 0.0
+    fault = _fault(data["fault"], f"{where}.fault") if "fault" in data else None
+    if fault is not None and any(kind in ("error", "sequence") for kind in kinds):
+        raise ScenarioError(f"{where}.fault", "a fault spoils a reply; it cannot go with an error or a sequence")
     if not kinds:
-        if "delay" in data:
-            return Action("generate", delay=delay)
-        raise ScenarioError(where, f"no action; give one of {list(ACTION_KEYS)}")
+        if "delay" in data or fault is not None:
+            return Action("generate", delay=delay, fault=fault)
+        raise ScenarioError(where, f"no action; give one of {list(ACTION_KEYS)}, or a delay or a fault")
     if len(kinds) > 1:
         raise ScenarioError(f"{where}.{kinds[1]}", f"more than one action ({', '.join(kinds)}); give exactly one")
     kind = kinds[0]
@@ -315,14 +358,15 @@ def parse_action(data: Mapping[str, Any], where: str) -> Action:
     if kind in ("reply", "refusal"):
         if not isinstance(value, str):
             raise ScenarioError(at, "expected a string")
-        return Action(kind, text=value, delay=delay)
+        return Action(kind, text=value, delay=delay, fault=fault)
     if kind == "object":
-        return Action(kind, text=orjson.dumps(value).decode(), delay=delay)
+        return Action(kind, text=orjson.dumps(value).decode(), delay=delay, fault=fault)
     if kind == "tool_calls":
         calls = value if isinstance(value, list) else [value]
         if not calls:
             raise ScenarioError(at, "expected at least one tool call")
-        return Action(kind, tool_calls=tuple(_tool_call_spec(c, f"{at}.{i}") for i, c in enumerate(calls)), delay=delay)
+        specs = tuple(_tool_call_spec(c, f"{at}.{i}") for i, c in enumerate(calls))
+        return Action(kind, tool_calls=specs, delay=delay, fault=fault)
     if kind == "error":
         return Action(kind, error=_error_spec(value, at), delay=delay)
     if kind == "sequence":
@@ -334,7 +378,7 @@ def parse_action(data: Mapping[str, Any], where: str) -> Action:
         return Action(kind, sequence=steps, delay=delay)
     if value is not True:
         raise ScenarioError(at, "expected true")
-    return Action("generate", delay=delay)
+    return Action("generate", delay=delay, fault=fault)
 
 
 def parse_rule(data: Any, where: str, rule_id: str) -> Rule:

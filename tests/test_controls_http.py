@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import urllib.error
@@ -163,3 +164,29 @@ def test_admin_key_protects_the_admin_api(mock: MockServer) -> None:
 def test_admin_api_can_be_disabled(mock: MockServer) -> None:
     status, _, body = call(mock.url, "GET", "/_mock/health")
     assert status == 404 and body["error"]["type"] == "invalid_request_error"
+
+
+def _stream_outcomes(server: MockServer, count: int) -> list[bytes]:
+    outcomes = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("POST", "/v1/chat/completions", json.dumps({**CHAT, "stream": True}),
+                           {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        try:
+            outcomes.append(response.read())
+        except http.client.IncompleteRead as partial:
+            outcomes.append(b"CUT:" + partial.partial)
+        connection.close()
+    return outcomes
+
+
+def test_chaos_delivery_faults_are_reproducible() -> None:
+    chaos = (("cut", 0.3), ("malformed", 0.3))
+    runs = []
+    for _ in range(2):
+        with MockServer(Config(port=0, seed=9, clock=1_700_000_000, chaos=chaos)) as server:
+            runs.append(_stream_outcomes(server, 12))
+    assert runs[0] == runs[1]
+    assert any(outcome.startswith(b"CUT:") for outcome in runs[0])
+    assert any(outcome.endswith(b"data: [DONE]\n\n") for outcome in runs[0])

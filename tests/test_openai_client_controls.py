@@ -57,10 +57,10 @@ def test_gives_up_with_the_right_exception(mock_openai: MockOpenAI, status: int,
 
 
 def test_rate_limiter_drives_client_backoff() -> None:
-    with MockServer(Config(port=0, rate_limit_rpm=60)) as server:
+    with MockServer(Config(port=0, rate_limit_rpm=30)) as server:
         fast = openai.OpenAI(base_url=server.base_url, api_key="sk-a", max_retries=0)
         with pytest.raises(openai.RateLimitError):
-            for _ in range(200):
+            for _ in range(100):
                 fast.chat.completions.create(model="gpt-4o-mini", messages=HELLO)
         patient = openai.OpenAI(base_url=server.base_url, api_key="sk-a", max_retries=3)
         reply = patient.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HELLO)

@@ -86,6 +86,7 @@ def test_fixture_in_sync_tests_and_with_pytest_asyncio(pytester: pytest.Pytester
 
 
 def test_a_failing_expectation_fails_the_users_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_user_fail='''
 def test_unmet(mock_openai):
     mock_openai.reply("never asked")

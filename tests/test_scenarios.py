@@ -3,6 +3,7 @@ every example file in fixtures/scenarios/ doing what its error kind in fixtures/
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
+from mockserver.faults import FAULT_KINDS, Fault
 from mockserver.scenarios import Counts, ScenarioError, load_scenario, parse_scenario, select
 
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
@@ -143,3 +145,63 @@ def test_error_scenario_files_answer_with_their_kind(path: Path) -> None:
     assert reply["error"]["message"]
     if status in (429, 503):
         assert float(headers["retry-after-ms"]) > 0 and int(headers["retry-after"]) >= 1
+
+
+def _raw_stream(server: MockServer, body: dict[str, Any], headers: dict[str, str]) -> bytes:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    try:
+        data = response.read()
+    except http.client.IncompleteRead as partial:
+        data = partial.partial
+    connection.close()
+    return data
+
+
+def _header_form(fault: Fault) -> str:
+    text = f"{fault.kind}-after={fault.after}"
+    if fault.kind == "error":
+        text += f",error={fault.error}"
+    if fault.kind == "stall":
+        text += f",stall-ms={fault.stall_ms}"
+    return text
+
+
+FAULT_SCENARIOS = [p for p in SCENARIOS if any(r.action.fault is not None for r in load_scenario(p).rules)]
+
+
+def test_every_delivery_fault_has_a_scenario_file() -> None:
+    kinds = {rule.action.fault.kind for path in FAULT_SCENARIOS for rule in load_scenario(path).rules}
+    assert kinds == set(FAULT_KINDS)
+
+
+@pytest.mark.parametrize("path", FAULT_SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_faults_deliver_exactly_like_the_fault_header(path: Path) -> None:
+    """A rule's fault is the streaming writer's own Fault: the bytes match the X-Mock-Fault header's."""
+    rule = load_scenario(path).rules[0]
+    fault = rule.action.fault
+    body = _request("Tell me about the sea.", stream=True)
+    settings = {"port": 0, "seed": 5, "clock": 1_700_000_000}
+    with MockServer(Config(scenario=load_scenario(path), **settings)) as scripted, MockServer(Config(**settings)) as plain:
+        unfaulted = {k: v for k, v in rule.source.items() if k not in ("fault", "id")}
+        if any(key in unfaulted for key in ("reply", "tool_calls", "object", "refusal")):
+            request = urllib.request.Request(plain.url + "/_mock/rules", data=json.dumps(unfaulted).encode(),
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(request).close()
+        received = _raw_stream(scripted, body, {})
+        expected = _raw_stream(plain, body, {"X-Mock-Fault": _header_form(fault)})
+    assert received == expected
+    assert (b"data: [DONE]" in received) == (fault.kind in ("stall", "malformed"))
+
+
+@pytest.mark.parametrize(("rule", "where"), [
+    ({"error": 500, "fault": {"kind": "cut"}}, "rules[0].fault"),
+    ({"fault": {"kind": "explode"}}, "rules[0].fault.kind"),
+    ({"fault": {"kind": "stall"}}, "rules[0].fault.stall_ms"),
+    ({"fault": "cut-after=x"}, "rules[0].fault"),
+])
+def test_invalid_faults_name_the_field(rule: dict[str, Any], where: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario([rule], "inline")
+    assert str(caught.value).startswith(f"inline: {where}")
