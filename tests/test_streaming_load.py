@@ -23,7 +23,7 @@ _BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Count
 
 @pytest.fixture(scope="module")
 def slow_mock() -> Iterator[MockServer]:
-    with MockServer(Config(seed=2, clock=1_700_000_000, port=0, timing=Timing(itl_ms=_ITL_MS))) as running:
+    with MockServer(Config(seed=2, clock=1_700_000_000, timing=Timing(itl_ms=_ITL_MS))) as running:
         yield running
 
 

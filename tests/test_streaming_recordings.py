@@ -43,7 +43,7 @@ def _cases() -> list[str]:
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockServer]:
-    with MockServer(Config(seed=3, clock=1_700_000_000, port=0)) as running:
+    with MockServer(Config(seed=3, clock=1_700_000_000)) as running:
         yield running
 
 
