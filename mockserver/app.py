@@ -17,7 +17,7 @@ from .contract import known_models, model_info
 from .delivery import send_body, send_stream
 from .errors import ApiError
 from .faults import apply_fault, request_fault
-from .generation import Context, plan_completion
+from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
 from .timing import event_delays, generation_seconds, request_timing
@@ -121,9 +121,21 @@ def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:
     return False
 
 
+REFUSAL_HEADER = "X-Mock-Refusal"
+
+
+def _refusal(request: web.Request) -> str | None:
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
+    value = request.headers.get(REFUSAL_HEADER)
+    if value is None or not value.strip() or value.strip().lower() in ("0", "false", "no"):
+        return None
+    return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
+
+
 def _context(request: web.Request, config: Config) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
-    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created)
+    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
+                   refusal=_refusal(request))
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
