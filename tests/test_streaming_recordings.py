@@ -11,8 +11,9 @@ Independently of the generator, a plan rebuilt from each recording's own tokens 
 into exactly the recorded chunks: that pins the tool-call and refusal layouts before those replies
 are generated.
 
-Recordings whose structure needs a kind of reply the generator does not produce (a tool call, a
-refusal) are skipped until it does, detected from the mock's own non-streamed reply.
+Refusals are the model's decision, so the replay asks for one with the mock's refusal header. A
+recording whose structure needs a reply the generator does not give for that request (for example a
+different number of parallel tool calls) is skipped, as detected from the mock's own non-streamed reply.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import orjson
 import pytest
 
 from mockserver import Config, MockServer
+from mockserver.app import REFUSAL_HEADER
 from mockserver.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.streaming import StreamOptions, stream_chunks
 
@@ -54,9 +56,9 @@ def _parse(body: bytes) -> list[dict[str, Any]]:
     return [orjson.loads(e[len(b"data: "):]) for e in events[:-1]]
 
 
-def _post(mock: MockServer, body: dict[str, Any]) -> bytes:
+def _post(mock: MockServer, body: dict[str, Any], headers: dict[str, str]) -> bytes:
     request = urllib.request.Request(mock.base_url + "/chat/completions", data=orjson.dumps(body),
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": "application/json", **headers})
     with urllib.request.urlopen(request, timeout=30) as reply:
         return reply.read()
 
@@ -129,15 +131,21 @@ def _needs(recorded: list[dict[str, Any]], reply: dict[str, Any]) -> str | None:
     return None
 
 
+def _asks_for(recorded: list[dict[str, Any]]) -> dict[str, str]:
+    """A refusal is the model's call, not the request's: the mock's switch for one stands in for it."""
+    return {REFUSAL_HEADER: "1"} if any(_kind(c) == "refusal" for c in recorded) else {}
+
+
 @pytest.mark.parametrize("name", _cases())
 def test_replayed_stream_has_the_recorded_structure(mock: MockServer, reference: Path, name: str) -> None:
     request = json.loads((reference / "openai-recordings" / "requests.json").read_text())[name]["request"]
     recorded = _parse((reference / "openai-recordings" / name).read_bytes())
     plain = {k: v for k, v in request.items() if k != "stream"}
-    reason = _needs(recorded, json.loads(_post(mock, plain)))
+    headers = _asks_for(recorded)
+    reason = _needs(recorded, json.loads(_post(mock, plain, headers)))
     if reason:
         pytest.skip(reason)
-    replayed = _parse(_post(mock, {**request, "stream_options": {"include_usage": True}}))
+    replayed = _parse(_post(mock, {**request, "stream_options": {"include_usage": True}}, headers))
 
     def by_kind(chunks: list[dict[str, Any]]) -> dict[str, set[Any]]:
         table: dict[str, set[Any]] = {}
