@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import errors
+from . import admin, double, errors
 from .config import Config
 from .contract import known_models, model_info
 from .delivery import send_body, send_stream
@@ -145,7 +145,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
-    plan = plan_completion(body, _context(request, config))
+    context = _context(request, config)
+    scripted = await double.scripted(request, body, context)
+    plan = scripted.plan or plan_completion(body, context)
+    fault = fault or scripted.fault
     if body.get("stream"):
         events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
@@ -188,4 +191,6 @@ def create_app(config: Config | None = None) -> web.Application:
         app.router.add_post(f"{prefix}/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/models", list_models)
         app.router.add_get(prefix + "/models/{model:.+}", get_model)
+    double.install(app, config)
+    admin.install(app, config)
     return app
