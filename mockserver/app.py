@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import errors
+from . import errors, quirks
 from .config import Config
 from .contract import known_models, model_info
 from .errors import ApiError
@@ -33,8 +33,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         headers=headers)
 
 
-def error_response(error: ApiError) -> web.Response:
-    return json_response(error.envelope(), status=error.status, headers=error.headers)
+def error_response(error: ApiError, config: Config) -> web.Response:
+    status, body = quirks.apply_error(config.quirks, error.status, error.envelope())
+    return json_response(body, status=status, headers=error.headers)
 
 
 def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
@@ -51,17 +52,19 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 @web.middleware
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    config = request.app[CONFIG_KEY]
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        return error_response(exc, config)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request))
+        return error_response(_http_error(exc, request), config)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return error_response(ApiError("server_error", "The server had an error while processing your request."))
+        return error_response(ApiError("server_error", "The server had an error while processing your request."),
+                              config)
 
 
 def _check_auth(request: web.Request, config: Config) -> None:
@@ -76,7 +79,7 @@ def _check_auth(request: web.Request, config: Config) -> None:
 
 
 def _check_model(model: str, config: Config) -> None:
-    if config.models is not None and model not in config.models:
+    if config.models is not None and model not in config.models and not quirks.any_model(config.quirks):
         raise errors.model_not_found(model)
 
 
@@ -119,8 +122,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_auth(request, config)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
-    plan = plan_completion(body, _context(request, config))
-    return json_response(completion_body(plan))
+    plan = plan_completion(quirks.apply_request(config.quirks, body), _context(request, config))
+    return json_response(quirks.apply_body(config.quirks, completion_body(plan)))
 
 
 def _model_object(model_id: str) -> dict[str, Any]:

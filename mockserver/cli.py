@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .quirks import QUIRKS
 from .server import serve
 
 
@@ -25,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
+                        choices=list(QUIRKS),
+                        help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
     return parser
 
 
@@ -32,7 +36,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     args = build_parser().parse_args(argv)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models is not None else None
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
-                  clock=args.clock, models=models)
+                  clock=args.clock, models=models, quirks=tuple(args.quirks))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quirks import unknown as unknown_quirks
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -22,3 +24,10 @@ class Config:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    quirks: tuple[str, ...] = ()
+    """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+
+    def __post_init__(self) -> None:
+        wrong = unknown_quirks(self.quirks)
+        if wrong:
+            raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")

@@ -1,0 +1,54 @@
+"""The conformance suite proves itself on the project's own mock: it passes on the faithful mock, and
+every quirk (a deviation real servers have) makes it fail with the check one would expect."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.session import run_suite
+from mockserver.quirks import QUIRKS
+
+SUPPORTED = ["shape", "messages", "choices", "limits", "logprobs", "errors"]
+
+# quirk -> (the group that exercises it, the check that must catch it)
+CAUGHT_BY = {
+    "n_ignored": ("choices", "choices_count"),
+    "max_tokens_ignored": ("limits", "max_tokens_honoured"),
+    "stop_ignored": ("limits", "stop_sequences_absent"),
+    "logprobs_ignored": ("logprobs", "logprobs_shape"),
+    "missing_refusal": ("shape", "completion_schema"),
+    "no_usage": ("shape", "usage_arithmetic"),
+    "total_tokens_wrong": ("shape", "usage_arithmetic"),
+    "float_created": ("shape", "completion_ids"),
+    "wrong_object": ("shape", "completion_object"),
+    "error_422": ("errors", "error_status_400"),
+    "error_500": ("errors", "error_not_5xx"),
+    "unwrapped_error": ("errors", "error_envelope"),
+    "integer_error_code": ("errors", "error_envelope"),
+    "unknown_model_ok": ("errors", "unknown_model_404"),
+}
+
+
+def test_every_quirk_has_an_expected_catch() -> None:
+    assert set(CAUGHT_BY) == set(QUIRKS)
+
+
+def test_suite_passes_against_the_mock() -> None:
+    result = run_suite(only=SUPPORTED, max_examples=8, require_auth=True)
+    assert [f.check for f in result.failures] == []
+    assert result.ok
+    exercised = {name for name, record in result.checks.items() if record.status == "pass"}
+    assert {"completion_schema", "choices_count", "max_tokens_honoured", "usage_arithmetic", "logprobs_shape",
+            "error_envelope", "error_status_400", "auth_required_401"} <= exercised
+
+
+@pytest.mark.parametrize("quirk", sorted(CAUGHT_BY))
+def test_each_quirk_is_caught(quirk: str) -> None:
+    group, check = CAUGHT_BY[quirk]
+    result = run_suite(only=[group], max_examples=6, mock_quirks=[quirk])
+    assert not result.ok
+    failed = {f.check: f for f in result.failures}
+    assert check in failed, f"{quirk} should fail {check}, failed {sorted(failed)}"
+    failure = failed[check]
+    assert failure.curl.startswith("curl ") and "/chat/completions" in failure.curl
+    assert failure.request is not None
