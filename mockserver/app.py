@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -15,9 +14,13 @@ from aiohttp import web
 from . import errors, quirks
 from .config import Config
 from .contract import known_models, model_info
+from .delivery import send_body, send_stream
 from .errors import ApiError
-from .generation import Context, plan_completion
+from .faults import apply_fault, request_fault
+from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
+from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
+from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -95,35 +98,66 @@ async def read_json(request: web.Request, config: Config) -> Any:
                        f"at most {config.max_body_bytes} are accepted.")
     raw = await request.read()
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return _parse_outside_orjson(raw)
-
-
-def _parse_outside_orjson(raw: bytes) -> Any:
-    """orjson refuses integers beyond 64 bits, which are valid JSON that the schema then judges."""
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(constant)
-
-    try:
-        return json.loads(raw.decode("utf-8"), parse_constant=refuse)
-    except ValueError:
         raise errors.invalid_json() from None
+    if _nested_deeper_than(_MAX_DEPTH, raw, body):
+        raise ApiError("invalid_request", f"The JSON body nests more than {_MAX_DEPTH} levels deep.")
+    return body
+
+
+# orjson reads 1024 levels but writes only about 250: a body must stay writable to be hashed and echoed.
+_MAX_DEPTH = 200
+
+
+def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:
+    """Counting brackets bounds the depth from above, so ordinary bodies are never walked."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    stack = [(body, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+REFUSAL_HEADER = "X-Mock-Refusal"
+
+
+def _refusal(request: web.Request) -> str | None:
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
+    value = request.headers.get(REFUSAL_HEADER)
+    if value is None or not value.strip() or value.strip().lower() in ("0", "false", "no"):
+        return None
+    return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
 
 
 def _context(request: web.Request, config: Config) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
-    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created)
+    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
+                   refusal=_refusal(request))
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     _check_auth(request, config)
+    timing = request_timing(request.headers, config.timing)
+    fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
-    plan = plan_completion(quirks.apply_request(config.quirks, body), _context(request, config))
-    return json_response(quirks.apply_body(config.quirks, completion_body(plan)))
+    effective = quirks.apply_request(config.quirks, body)
+    plan = plan_completion(effective, _context(request, config))
+    if body.get("stream"):
+        chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))
+        events = quirks.apply_events(config.quirks, encode_stream(chunks))
+        delays = event_delays(timing, choice_chunk_count(plan), len(events))
+        return await send_stream(request, apply_fault(events, delays, fault))
+    wait = generation_seconds(timing, choice_chunk_count(plan))
+    reply = quirks.apply_body(config.quirks, completion_body(plan))
+    return await send_body(request, orjson.dumps(reply), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:

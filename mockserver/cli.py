@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
 from .quirks import QUIRKS
 from .server import serve
+from .timing import PROFILES, Timing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,14 +30,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
                         choices=list(QUIRKS),
                         help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
+    parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
+                        help="latency profile for every reply; 'realistic' feels like a hosted model "
+                             "(default: %(default)s, replies are instant)")
+    parser.add_argument("--ttft-ms", type=float, default=None, metavar="MS",
+                        help="time to first token in milliseconds (overrides the profile's)")
+    parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
+                        help="delay between tokens in milliseconds (overrides the profile's)")
     return parser
 
 
+def _timing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Timing:
+    profile = PROFILES[args.timing]
+    for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
+        if value is not None and value < 0:
+            parser.error(f"{flag} must not be negative")
+    return Timing(ttft_ms=profile.ttft_ms if args.ttft_ms is None else args.ttft_ms,
+                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms)
+
+
 def config_from_args(argv: Sequence[str] | None = None) -> Config:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models is not None else None
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
-                  clock=args.clock, models=models, quirks=tuple(args.quirks))
+                  clock=args.clock, models=models, timing=_timing(args, parser), quirks=tuple(args.quirks))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

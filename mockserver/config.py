@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .quirks import unknown as unknown_quirks
+from .timing import Timing
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -24,6 +25,8 @@ class Config:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    timing: Timing = Timing()
+    """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
     quirks: tuple[str, ...] = ()
     """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
 

@@ -8,6 +8,7 @@ one. The HTTP shell applies the quirks named in `Config.quirks`, in the order of
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,80 @@ def _integer_code(status: int, body: Body) -> tuple[int, Body]:
     return status, {**body, "error": {**body["error"], "code": status}} if "error" in body else body
 
 
+def _tool_arguments_as_objects(message: Body) -> Body:
+    if message.get("tool_calls"):
+        message["tool_calls"] = [
+            {**call, "function": {**call["function"], "arguments": json.loads(call["function"]["arguments"])}}
+            for call in message["tool_calls"]]
+    return message
+
+
+def _empty_content_with_tool_calls(message: Body) -> Body:
+    if message.get("tool_calls") and message.get("content") is None:
+        message["content"] = ""
+    return message
+
+
+def _each_delta(change: Callable[[Body, bool], Body]) -> Callable[[list[Body]], list[Body]]:
+    """Rewrites every choice delta; the flag says whether it is the choice's first."""
+    def rewrite(chunks: list[Body]) -> list[Body]:
+        seen: set[int] = set()
+        out = []
+        for chunk in chunks:
+            choices = []
+            for choice in chunk.get("choices", ()):
+                first = choice["index"] not in seen
+                seen.add(choice["index"])
+                choices.append({**choice, "delta": change(dict(choice["delta"]), first)})
+            out.append({**chunk, "choices": choices})
+        return out
+    return rewrite
+
+
+def _role_everywhere(delta: Body, first: bool) -> Body:
+    return {"role": "assistant", **delta}
+
+
+def _no_first_role(delta: Body, first: bool) -> Body:
+    if first:
+        delta.pop("role", None)
+    return delta
+
+
+def _repeat_tool_headers(chunks: list[Body]) -> list[Body]:
+    """Every tool-call delta repeats the call's id, type and name (llama-cpp-python)."""
+    headers: dict[tuple[int, int], Body] = {}
+    out = []
+    for chunk in chunks:
+        choices = []
+        for choice in chunk.get("choices", ()):
+            calls = []
+            for call in choice["delta"].get("tool_calls") or ():
+                key = (choice["index"], call["index"])
+                if "id" in call:
+                    headers[key] = {"id": call["id"], "type": call["type"], "name": call["function"]["name"]}
+                header = headers.get(key, {})
+                calls.append({**call, "id": header.get("id"), "type": header.get("type"),
+                              "function": {**call.get("function", {}), "name": header.get("name")}})
+            delta = {**choice["delta"], "tool_calls": calls} if calls else choice["delta"]
+            choices.append({**choice, "delta": delta})
+        out.append({**chunk, "choices": choices})
+    return out
+
+
+def _usage_chunk_with_choice(chunks: list[Body]) -> list[Body]:
+    return [{**chunk, "choices": [{"index": 0, "delta": {}}]}
+            if chunk.get("usage") and not chunk.get("choices") else chunk for chunk in chunks]
+
+
+def _varying_ids(chunks: list[Body]) -> list[Body]:
+    return [{**chunk, "id": f"{chunk['id']}-{position}"} for position, chunk in enumerate(chunks)]
+
+
+def _without_done(events: list[bytes]) -> list[bytes]:
+    return [event for event in events if event.strip() != b"data: [DONE]"]
+
+
 @dataclass(frozen=True, slots=True)
 class Quirk:
     name: str
@@ -75,6 +150,10 @@ class Quirk:
     """Rewrites the non-streamed `chat.completion` body."""
     error: Callable[[int, Body], tuple[int, Body]] | None = None
     """Rewrites an error reply's status and body."""
+    chunks: Callable[[list[Body]], list[Body]] | None = None
+    """Rewrites the list of `chat.completion.chunk` objects of a streamed reply."""
+    events: Callable[[list[bytes]], list[bytes]] | None = None
+    """Rewrites the encoded server-sent events of a streamed reply."""
     any_model: bool = False
     """Answers every model id instead of 404 for unknown ones."""
 
@@ -101,6 +180,21 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code),
     Quirk("unknown_model_ok", "unknown model ids are answered with 200 (llama.cpp, llama-cpp-python).",
           any_model=True),
+    Quirk("tool_arguments_object", "tool-call `arguments` is a JSON object instead of a string.",
+          body=_each_message(_tool_arguments_as_objects)),
+    Quirk("tool_content_empty", "`content` is \"\" instead of null beside tool calls.",
+          body=_each_message(_empty_content_with_tool_calls)),
+    Quirk("stream_options_ignored", "`stream_options.include_usage` is ignored: no usage chunk (llama-cpp-python).",
+          request=_without("stream_options")),
+    Quirk("role_every_delta", "every stream delta repeats `role: assistant`.", chunks=_each_delta(_role_everywhere)),
+    Quirk("first_delta_without_role", "the first stream delta lacks `role` (llama.cpp).",
+          chunks=_each_delta(_no_first_role)),
+    Quirk("no_done", "the stream ends without `data: [DONE]`.", events=_without_done),
+    Quirk("usage_chunk_with_choices", "the usage chunk carries `choices: [{index: 0, delta: {}}]` (LiteLLM).",
+          chunks=_usage_chunk_with_choice),
+    Quirk("chunk_ids_vary", "every chunk has a different `id`.", chunks=_varying_ids),
+    Quirk("tool_deltas_repeat_id", "streamed tool-call deltas repeat id and name in every chunk "
+          "(llama-cpp-python).", chunks=_repeat_tool_headers),
 )}
 
 
@@ -133,6 +227,20 @@ def apply_error(names: Iterable[str], status: int, body: Body) -> tuple[int, Bod
         if quirk.error is not None:
             status, body = quirk.error(status, body)
     return status, body
+
+
+def apply_chunks(names: Iterable[str], chunks: list[Body]) -> list[Body]:
+    for quirk in _active(names):
+        if quirk.chunks is not None:
+            chunks = quirk.chunks(chunks)
+    return chunks
+
+
+def apply_events(names: Iterable[str], events: list[bytes]) -> list[bytes]:
+    for quirk in _active(names):
+        if quirk.events is not None:
+            events = quirk.events(events)
+    return events
 
 
 def any_model(names: Iterable[str]) -> bool:

@@ -26,8 +26,10 @@ class MockServer:
     ...     client = openai.OpenAI(base_url=server.base_url, api_key="sk-test")
     """
 
-    def __init__(self, config: Config | None = None) -> None:
-        self.config = replace(config or Config(), port=(config.port if config and config.port else 0))
+    def __init__(self, config: Config | None = None, port: int = 0) -> None:
+        """`port` 0 (the default) picks a free port whatever `config.port` says: the config's default
+        port 8000 belongs to the CLI, and tests that share a machine must not collide on it."""
+        self.config = replace(config or Config(), port=port)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None

@@ -18,7 +18,7 @@ import orjson
 VOCABULARY_SIZE = 200_000
 
 _PRETOKEN = re.compile(
-    r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+|\s+(?!\S)|\s+",
+    r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+",
     re.IGNORECASE,
 )
 

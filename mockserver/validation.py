@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .contract import model_info, request_parameters, schema
 from .errors import ApiError, invalid_request, unknown_parameter
+from .schema_rules import check_request_schemas
 from .tokenizer import prompt_tokens
 
 _DISCRIMINATORS = ("role", "type")
@@ -180,6 +181,36 @@ def _check_schema(body: Mapping[str, Any]) -> None:
         raise _schema_error(error) if error is not None else invalid_request("Invalid request body.")
 
 
+@functools.cache
+def _integer_parameters() -> tuple[str, ...]:
+    properties = schema("chat_completion_request")["properties"]
+    return tuple(sorted(name for name, node in properties.items() if "integer" in (node.get("type") or ())))
+
+
+def _integer_error(name: str, value: float) -> ApiError:
+    if value.is_integer() and abs(value) >= 2**63:
+        above = value > 0
+        return ApiError("invalid_request", f"Invalid '{name}': integer {'above maximum' if above else 'below minimum'}"
+                        f" value. Expected a value {'<=' if above else '>='} {2**63 - 1 if above else -2**63}, but got "
+                        "an integer beyond 64 bits instead.", param=name,
+                        code=f"integer_{'above_max' if above else 'below_min'}_value")
+    return ApiError("invalid_request", f"Invalid type for '{name}': expected an integer, but got a decimal instead.",
+                    param=name, code="invalid_type")
+
+
+def _check_integers(body: Mapping[str, Any]) -> None:
+    """JSON Schema counts 5.0 as an integer; the real API does not, and the generator slices and counts
+    with these values. A float this large can only be an integer literal beyond 64 bits that the JSON
+    parser widened, so it is reported as out of range rather than as a decimal."""
+    for name in _integer_parameters():
+        value = body.get(name)
+        if isinstance(value, float):
+            raise _integer_error(name, value)
+    for key, value in sorted((body.get("logit_bias") or {}).items()):
+        if isinstance(value, float):
+            raise _integer_error(f"logit_bias.{key}", value)
+
+
 def _check_logprobs(body: Mapping[str, Any]) -> None:
     if body.get("top_logprobs") is not None and body.get("logprobs") is not True:
         raise invalid_request("Invalid value for 'top_logprobs': 'logprobs' must be set to true when "
@@ -289,7 +320,7 @@ def _check_output_options(body: Mapping[str, Any]) -> None:
 
 def _check_logit_bias(body: Mapping[str, Any]) -> None:
     for key, value in sorted((body.get("logit_bias") or {}).items()):
-        if not key.isdigit():
+        if not (key.isascii() and key.isdigit()):
             raise invalid_request(f"Invalid key in 'logit_bias': {key}. Keys must be token ids (integers as "
                                   "strings).", "logit_bias")
         if not -100 <= value <= 100:
@@ -315,10 +346,12 @@ def _check_model_rules(body: Mapping[str, Any]) -> None:
 
 
 _SEMANTIC_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
+    _check_integers,
     _check_logprobs,
     _check_stream_options,
     _check_tool_choice,
     _check_tool_messages,
+    check_request_schemas,
     _check_output_options,
     _check_logit_bias,
     _check_model_rules,

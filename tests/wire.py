@@ -1,0 +1,82 @@
+"""Raw HTTP helpers for tests that must control every byte a client sends (no client library in between)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+
+from mockserver.contract import schema
+
+CHAT = "/v1/chat/completions"
+USER_TEXT = "Say something."
+PLAIN = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": USER_TEXT}]}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    raw: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.raw)
+
+
+def send(url: str, method: str, path: str, data: bytes | Iterable[bytes] | None = None,
+         headers: dict[str, str] | None = None) -> Reply:
+    """An iterable `data` is sent with chunked transfer encoding (no Content-Length)."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.request(method, path, body=data, headers=headers or {},
+                           encode_chunked=data is not None and not isinstance(data, bytes))
+        response = connection.getresponse()
+        return Reply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+    finally:
+        connection.close()
+
+
+def post_raw(url: str, data: bytes, content_type: str | None = "application/json",
+             path: str = CHAT, headers: dict[str, str] | None = None) -> Reply:
+    sent = dict(headers or {})
+    if content_type is not None:
+        sent["Content-Type"] = content_type
+    return send(url, "POST", path, data, sent)
+
+
+def post(url: str, body: Any, headers: dict[str, str] | None = None) -> Reply:
+    """`url` is the server root (`MockServer.url`), so tests name the exact route they exercise."""
+    return post_raw(url, json.dumps(body).encode(), headers=headers)
+
+
+def chat(url: str, **fields: Any) -> Reply:
+    """The plain request with `fields` added or replaced."""
+    return post(url, {**PLAIN, **fields})
+
+
+def assert_error(reply: Reply, status: int = 400, param: Any = ..., code: Any = ...) -> dict[str, Any]:
+    """The reply is an OpenAI error envelope with this status (and param/code when given)."""
+    assert reply.status == status, (reply.status, reply.raw[:500])
+    assert reply.headers.get("content-type", "").startswith("application/json")
+    envelope = reply.json()
+    jsonschema.validate(envelope, schema("error"))
+    error = envelope["error"]
+    if param is not ...:
+        assert error["param"] == param, error
+    if code is not ...:
+        assert error["code"] == code, error
+    return error
+
+
+def assert_completion(reply: Reply) -> dict[str, Any]:
+    """The reply is a 200 chat.completion that satisfies the response schema."""
+    assert reply.status == 200, (reply.status, reply.raw[:500])
+    body = reply.json()
+    jsonschema.validate(body, schema("chat_completion"))
+    return body
