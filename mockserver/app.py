@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import errors, quirks
+from . import admin, double, errors, quirks
 from .config import Config
 from .contract import known_models, model_info
 from .delivery import send_body, send_stream
@@ -148,8 +148,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
+    context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
-    plan = plan_completion(effective, _context(request, config))
+    scripted = await double.scripted(request, body, context)
+    plan = scripted.plan or plan_completion(effective, context)
+    fault = fault or scripted.fault
     if body.get("stream"):
         chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))
         events = quirks.apply_events(config.quirks, encode_stream(chunks))
@@ -194,4 +197,6 @@ def create_app(config: Config | None = None) -> web.Application:
         app.router.add_post(f"{prefix}/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/models", list_models)
         app.router.add_get(prefix + "/models/{model:.+}", get_model)
+    double.install(app, config)
+    admin.install(app, config)
     return app

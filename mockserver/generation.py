@@ -162,7 +162,7 @@ def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
                       logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
 
 
-def _usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
+def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
     visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
     visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
     visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
@@ -208,5 +208,5 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         system_fingerprint=system_fingerprint(context.server_seed),
         service_tier=request.get("service_tier") or "default",
         choices=tuple(choices),
-        usage=_usage(request, choices, reasoning),
+        usage=usage(request, choices, reasoning),
     )
