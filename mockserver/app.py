@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import errors
+from . import admin, double, errors, quirks
 from .config import Config
 from .contract import known_models, model_info
 from .delivery import send_body, send_stream
 from .errors import ApiError
 from .faults import apply_fault, request_fault
-from .generation import Context, plan_completion
+from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
 from .timing import event_delays, generation_seconds, request_timing
@@ -36,8 +36,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         headers=headers)
 
 
-def error_response(error: ApiError) -> web.Response:
-    return json_response(error.envelope(), status=error.status, headers=error.headers)
+def error_response(error: ApiError, config: Config) -> web.Response:
+    status, body = quirks.apply_error(config.quirks, error.status, error.envelope())
+    return json_response(body, status=status, headers=error.headers)
 
 
 def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
@@ -54,17 +55,19 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 @web.middleware
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    config = request.app[CONFIG_KEY]
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        return error_response(exc, config)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request))
+        return error_response(_http_error(exc, request), config)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return error_response(ApiError("server_error", "The server had an error while processing your request."))
+        return error_response(ApiError("server_error", "The server had an error while processing your request."),
+                              config)
 
 
 def _check_auth(request: web.Request, config: Config) -> None:
@@ -79,7 +82,7 @@ def _check_auth(request: web.Request, config: Config) -> None:
 
 
 def _check_model(model: str, config: Config) -> None:
-    if config.models is not None and model not in config.models:
+    if config.models is not None and model not in config.models and not quirks.any_model(config.quirks):
         raise errors.model_not_found(model)
 
 
@@ -121,9 +124,21 @@ def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:
     return False
 
 
+REFUSAL_HEADER = "X-Mock-Refusal"
+
+
+def _refusal(request: web.Request) -> str | None:
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
+    value = request.headers.get(REFUSAL_HEADER)
+    if value is None or not value.strip() or value.strip().lower() in ("0", "false", "no"):
+        return None
+    return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
+
+
 def _context(request: web.Request, config: Config) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
-    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created)
+    return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
+                   refusal=_refusal(request))
 
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
@@ -133,13 +148,19 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = request_fault(request.headers)
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
-    plan = plan_completion(body, _context(request, config))
+    context = _context(request, config)
+    effective = quirks.apply_request(config.quirks, body)
+    scripted = await double.scripted(request, body, context)
+    plan = scripted.plan or plan_completion(effective, context)
+    fault = fault or scripted.fault
     if body.get("stream"):
-        events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
+        chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))
+        events = quirks.apply_events(config.quirks, encode_stream(chunks))
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = generation_seconds(timing, choice_chunk_count(plan))
-    return await send_body(request, orjson.dumps(completion_body(plan)), wait, fault)
+    reply = quirks.apply_body(config.quirks, completion_body(plan))
+    return await send_body(request, orjson.dumps(reply), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:
@@ -176,4 +197,6 @@ def create_app(config: Config | None = None) -> web.Application:
         app.router.add_post(f"{prefix}/chat/completions", chat_completions)
         app.router.add_get(f"{prefix}/models", list_models)
         app.router.add_get(prefix + "/models/{model:.+}", get_model)
+    double.install(app, config)
+    admin.install(app, config)
     return app

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .quirks import QUIRKS
+from .scenarios import Scenario, ScenarioError, load_scenario
 from .server import serve
 from .timing import PROFILES, Timing
 
@@ -26,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
+                        choices=list(QUIRKS),
+                        help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
     parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
                         help="latency profile for every reply; 'realistic' feels like a hosted model "
                              "(default: %(default)s, replies are instant)")
@@ -33,6 +39,21 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time to first token in milliseconds (overrides the profile's)")
     parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
                         help="delay between tokens in milliseconds (overrides the profile's)")
+    controls = parser.add_argument_group("test-double controls")
+    controls.add_argument("--scenario", default=None, metavar="FILE",
+                          help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
+    controls.add_argument("--rate-limit-rpm", type=int, default=None, metavar="N",
+                          help="enforce N requests per minute per API key (token bucket; 429 beyond it)")
+    controls.add_argument("--rate-limit-tpm", type=int, default=None, metavar="N",
+                          help="enforce N tokens per minute per API key (prompt plus requested completion)")
+    controls.add_argument("--chaos", default="", metavar="KIND=P[,KIND=P...]",
+                          help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
+                               "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
+                               "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
+    controls.add_argument("--admin-key", default=None, metavar="KEY",
+                          help="require this Bearer key on the /_mock/ admin API")
+    controls.add_argument("--no-admin", dest="admin", action="store_false",
+                          help="do not serve the /_mock/ admin API")
     return parser
 
 
@@ -49,8 +70,18 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     parser = build_parser()
     args = parser.parse_args(argv)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models is not None else None
+    for flag, value in (("--rate-limit-rpm", args.rate_limit_rpm), ("--rate-limit-tpm", args.rate_limit_tpm)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be a positive integer")
+    try:
+        scenario = load_scenario(args.scenario) if args.scenario else Scenario()
+        chaos = parse_chaos(args.chaos)
+    except ScenarioError as exc:
+        parser.error(str(exc))
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
-                  clock=args.clock, models=models, timing=_timing(args, parser))
+                  clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
+                  admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
+                  chaos=chaos, quirks=tuple(args.quirks))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

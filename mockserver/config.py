@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quirks import unknown as unknown_quirks
+from .scenarios import Scenario
 from .timing import Timing
 
 DEFAULT_HOST = "127.0.0.1"
@@ -24,5 +26,25 @@ class Config:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    scenario: Scenario = Scenario()
+    """Rules loaded at start; the admin API adds to them and `reset` returns to them."""
+    admin: bool = True
+    """Serve the admin API under `/_mock/`."""
+    admin_key: str | None = None
+    """When set, the admin API requires it as a Bearer token."""
+    rate_limit_rpm: int | None = None
+    """Requests per minute per API key; beyond it, 429 rate_limit_exceeded."""
+    rate_limit_tpm: int | None = None
+    """Tokens (prompt plus requested completion) per minute per API key."""
+    chaos: tuple[tuple[str, float], ...] = ()
+    """(fault kind, probability) pairs rolled per request from the seed and the request's sequence number."""
+    journal_size: int = 1000
     timing: Timing = Timing()
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
+    quirks: tuple[str, ...] = ()
+    """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+
+    def __post_init__(self) -> None:
+        wrong = unknown_quirks(self.quirks)
+        if wrong:
+            raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")

@@ -61,6 +61,8 @@ class ErrorKind:
     status: int
     type: str
     code: str | None
+    message: str | None = None
+    """The real API's wording, used when a scripted error gives none."""
 
 
 @functools.cache

@@ -7,23 +7,26 @@ self-tests all call `plan_completion` and only differ in how they write the plan
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from . import prose
+from .audio import audio_message, audio_tokens
 from .contract import FINISH_LENGTH, FINISH_STOP, model_info
 from .logprobs import token_logprobs
-from .plan import ChoicePlan, CompletionPlan
+from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from .seeding import content_digest, rng_for, short_id, system_fingerprint
-from .tokenizer import prompt_tokens, token_id, tokenize
+from .structured import structured_tokens
+from .tokenizer import prompt_audio_tokens, prompt_tokens, token_id, tokenize
+from .tools import plan_tool_reply, tool_result_preamble
 
 _NATURAL_LENGTH = (16, 64)
 _REASONING_BASE = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 512, "xhigh": 1024}
 _DEFAULT_EFFORT = "medium"
+DEFAULT_REFUSAL = "I'm sorry, but I can't help with that request."
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class Context:
     server_seed: int = 0
     sequence: int = 0
     created: int = 0
+    refusal: str | None = None
+    """When set, every choice refuses with this text (the test switch for refusals)."""
 
 
 @functools.cache
@@ -54,15 +59,6 @@ def _bias(request: Mapping[str, Any]) -> tuple[frozenset[int], str | None]:
 def completion_limit(request: Mapping[str, Any]) -> int | None:
     limit = request.get("max_completion_tokens")
     return limit if limit is not None else request.get("max_tokens")
-
-
-def _json_object_tokens(rng: random.Random, banned: frozenset[int]) -> list[str]:
-    """A small JSON object of prose, for `response_format: json_object`."""
-    fields = {}
-    for _ in range(rng.randint(2, 4)):
-        key = prose.WORD_CLASSES[2][rng.randrange(len(prose.WORD_CLASSES[2]))]
-        fields[key] = "".join(prose.generate_tokens(rng, rng.randint(4, 10), banned))
-    return tokenize(orjson.dumps(fields).decode())
 
 
 def _cut_at_stop(tokens: list[str], stops: Sequence[str]) -> tuple[list[str], bool]:
@@ -100,37 +96,93 @@ def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
 
 
 def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
+    shaped = structured_tokens(request, rng)
+    if shaped is not None:
+        return shaped
     banned, forced = _bias(request)
-    response_format = request.get("response_format") or {}
-    if response_format.get("type") in ("json_object", "json_schema"):
-        return _json_object_tokens(rng, banned)
-    return prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced)
+    preamble = tool_result_preamble(request)
+    opening = tokenize(preamble + " ") if preamble else []
+    return opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced)
 
 
-def _text_choice(request: Mapping[str, Any], digest: bytes, index: int) -> tuple[ChoicePlan, int]:
-    """One text choice and the reasoning tokens spent on it."""
-    rng = rng_for(digest, "choice", index)
-    reasoning = _reasoning_tokens(request, rng)
+def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int]:
+    """Visible tokens max_tokens leaves after reasoning (None: unlimited), and the reasoning kept."""
     limit = completion_limit(request)
-    tokens, stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
+    if limit is None:
+        return None, reasoning
+    return max(0, limit - reasoning), min(reasoning, limit)
+
+
+def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None) -> tuple[tuple[ToolCallPlan, ...], bool]:
+    """Argument tokens past the budget are cut, as a real model's output is; the first call always stays."""
+    if budget is None:
+        return tuple(calls), False
+    kept: list[ToolCallPlan] = []
+    left = budget
+    for call in calls:
+        if left <= 0 and kept:
+            return tuple(kept), True
+        if len(call.argument_tokens) > left:
+            kept.append(ToolCallPlan(call.id, call.name, call.argument_tokens[:left], call.kind))
+            return tuple(kept), True
+        kept.append(call)
+        left -= len(call.argument_tokens)
+    return tuple(kept), False
+
+
+def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
+                     tokens: Sequence[str]) -> tuple[dict[str, Any], ...] | None:
+    if not request.get("logprobs"):
+        return None
+    top = request.get("top_logprobs") or 0
+    return tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
+
+
+def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+    """One choice (text, tool calls or refusal) and the reasoning tokens spent on it."""
+    rng = rng_for(digest, "choice", index)
+    budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
+    if context.refusal is not None:
+        tokens = tokenize(context.refusal)
+        finish = FINISH_STOP
+        if budget is not None and len(tokens) > budget:
+            tokens, finish = tokens[:budget], FINISH_LENGTH
+        return ChoicePlan(index=index, finish_reason=finish, refusal_tokens=tuple(tokens),
+                          logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+    reply = plan_tool_reply(request, digest, index)
+    if reply is not None:
+        calls, cut = _cut_calls(reply.calls, budget)
+        finish = FINISH_LENGTH if cut else reply.finish_reason
+        if reply.legacy:
+            return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0]), reasoning
+        return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls), reasoning
+    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
     finish = FINISH_STOP
-    if limit is not None:
-        visible = max(0, limit - reasoning)
-        reasoning = min(reasoning, limit)
-        if len(tokens) > visible:
-            tokens, finish = tokens[:visible], FINISH_LENGTH
-    logprobs = None
-    if request.get("logprobs"):
-        top = request.get("top_logprobs") or 0
-        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top))
-    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens), logprobs=logprobs), reasoning
+    if budget is not None and len(tokens) > budget:
+        tokens, finish = tokens[:budget], FINISH_LENGTH
+    if "audio" in (request.get("modalities") or ()):
+        spoken = _spoken(request, digest, index, tokens, context)
+        return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
+    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens),
+                      logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
 
 
-def _usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
+def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Sequence[str],
+            context: Context) -> dict[str, Any]:
+    """With audio output the text becomes the transcript and `content` stays null, as in the real API."""
+    options = request["audio"]
+    voice = options["voice"] if isinstance(options["voice"], str) else options["voice"].get("id", "")
+    audio_id = "audio_" + hashlib.blake2b(digest + f"|audio|{index}".encode(), digest_size=16).hexdigest()
+    return audio_message(audio_id, tokens, voice, options["format"], context.created)
+
+
+def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
     visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
     visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
     visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
-    completion = visible + reasoning
+    spoken = sum(audio_tokens(len(tokenize(c.audio["transcript"]))) for c in choices if c.audio is not None)
+    visible += sum(len(tokenize(c.audio["transcript"])) for c in choices if c.audio is not None)
+    completion = visible + reasoning + spoken
     prompt = prompt_tokens(request)
     prediction = request.get("prediction") or {}
     rejected = 0
@@ -142,10 +194,10 @@ def _usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning:
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": prompt_audio_tokens(request)},
         "completion_tokens_details": {
             "reasoning_tokens": reasoning,
-            "audio_tokens": 0,
+            "audio_tokens": spoken,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": rejected,
         },
@@ -162,7 +214,7 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
     choices = []
     reasoning = 0
     for index in range(request.get("n") or 1):
-        choice, spent = _text_choice(request, digest, index)
+        choice, spent = _choice(request, digest, index, context)
         choices.append(choice)
         reasoning += spent
     return CompletionPlan(
@@ -172,5 +224,5 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         system_fingerprint=system_fingerprint(context.server_seed),
         service_tier=request.get("service_tier") or "default",
         choices=tuple(choices),
-        usage=_usage(request, choices, reasoning),
+        usage=usage(request, choices, reasoning),
     )

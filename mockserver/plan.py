@@ -12,9 +12,12 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class ToolCallPlan:
+    """One call. `kind` is "function" (arguments are JSON text) or "custom" (free-form input text)."""
+
     id: str
     name: str
     argument_tokens: tuple[str, ...]
+    kind: str = "function"
 
     @property
     def arguments(self) -> str:

@@ -8,6 +8,8 @@ from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 
 def _tool_call(call: ToolCallPlan) -> dict[str, Any]:
+    if call.kind == "custom":
+        return {"id": call.id, "type": "custom", "custom": {"name": call.name, "input": call.arguments}}
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
 
 

@@ -18,7 +18,7 @@ import orjson
 VOCABULARY_SIZE = 200_000
 
 _PRETOKEN = re.compile(
-    r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?[^\s\w]+|\s+(?!\S)|\s+",
+    r"'(?:[sdmt]|ll|ve|re)| ?[^\W\d_]+| ?\d{1,3}| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+",
     re.IGNORECASE,
 )
 
@@ -79,6 +79,12 @@ def message_tokens(message: Mapping[str, Any]) -> int:
         if message.get(key):
             total += _json_tokens(message[key])
     return total
+
+
+def prompt_audio_tokens(request: Mapping[str, Any]) -> int:
+    """The share of the prompt that is audio input, which usage reports on its own."""
+    return sum(_part_tokens(part) for message in request["messages"] if isinstance(message.get("content"), list)
+               for part in message["content"] if isinstance(part, Mapping) and part.get("type") == "input_audio")
 
 
 def prompt_tokens(request: Mapping[str, Any]) -> int:

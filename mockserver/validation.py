@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .contract import model_info, request_parameters, schema
 from .errors import ApiError, invalid_request, unknown_parameter
+from .schema_rules import check_request_schemas
 from .tokenizer import prompt_tokens
 
 _DISCRIMINATORS = ("role", "type")
@@ -350,6 +351,7 @@ _SEMANTIC_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
     _check_stream_options,
     _check_tool_choice,
     _check_tool_messages,
+    check_request_schemas,
     _check_output_options,
     _check_logit_bias,
     _check_model_rules,

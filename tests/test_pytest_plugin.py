@@ -1,0 +1,97 @@
+"""The `mock_openai` fixture as a user's test suite sees it, run in isolation with pytester."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SYNC_TESTS = '''
+import openai
+
+def client(mock):
+    return openai.OpenAI(base_url=mock.base_url, api_key=mock.api_key, max_retries=2)
+
+def test_reply_and_journal(mock_openai):
+    mock_openai.on(last_user="ping").reply("pong")
+    reply = client(mock_openai).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content == "pong"
+    assert mock_openai.last_request.body["messages"][0]["content"] == "ping"
+    assert mock_openai.last_request.headers["authorization"] == "Bearer [redacted]"
+
+def test_rules_and_journal_are_reset_between_tests(mock_openai):
+    assert mock_openai.requests == []
+    assert mock_openai.rules == []
+    reply = client(mock_openai).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content != "pong"
+
+def test_fail_then_recover(mock_openai):
+    mock_openai.fail(429, retry_after=0.01, times=2)
+    client(mock_openai).chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    assert [r.status for r in mock_openai.requests] == [429, 429, 200]
+    assert mock_openai.unused_rules() == []
+
+def test_tool_call(mock_openai):
+    mock_openai.tool_call("lookup", {"q": "chatdouble"})
+    reply = client(mock_openai).chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "find it"}],
+        tools=[{"type": "function", "function": {"name": "lookup"}}])
+    call = reply.choices[0].message.tool_calls[0]
+    assert (call.function.name, call.function.arguments) == ("lookup", '{"q":"chatdouble"}')
+    assert reply.choices[0].finish_reason == "tool_calls"
+
+def test_env(mock_openai_env):
+    reply = openai.OpenAI().chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert reply.id.startswith("chatcmpl-")
+    assert len(mock_openai_env.requests) == 1
+
+def test_invalid_rule_is_reported(mock_openai):
+    try:
+        mock_openai.on(colour="red").reply("x")
+    except ValueError as exc:
+        assert "rules[0].match.colour" in str(exc)
+    else:
+        raise AssertionError("accepted an unknown match field")
+
+def test_sequence(mock_openai):
+    mock_openai.on(model="gpt-4o").sequence({"reply": "first"}, {"reply": "second"})
+    chat = client(mock_openai)
+    texts = [chat.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "x"}])
+             .choices[0].message.content for _ in range(3)]
+    assert texts[:2] == ["first", "second"] and texts[2] not in ("first", "second")
+'''
+
+ASYNC_TESTS = '''
+import openai
+import pytest
+
+@pytest.mark.asyncio
+async def test_async_client(mock_openai):
+    mock_openai.reply("from async")
+    chat = openai.AsyncOpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key)
+    reply = await chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert reply.choices[0].message.content == "from async"
+    await chat.close()
+'''
+
+
+def test_fixture_in_sync_tests_and_with_pytest_asyncio(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user=SYNC_TESTS, test_user_async=ASYNC_TESTS)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=8)
+
+
+def test_a_failing_expectation_fails_the_users_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user_fail='''
+def test_unmet(mock_openai):
+    mock_openai.reply("never asked")
+    assert mock_openai.unused_rules() == []
+''')
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*unused_rules*"])

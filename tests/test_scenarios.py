@@ -1,0 +1,207 @@
+"""Scenario rules as data: loading with precise errors, first-match selection, times/nth/sequence, and
+every example file in fixtures/scenarios/ doing what its error kind in fixtures/errors.json says."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mockserver import Config, MockServer
+from mockserver.contract import error_kind, fixtures_dir
+from mockserver.faults import FAULT_KINDS, Fault
+from mockserver.scenarios import Counts, ScenarioError, load_scenario, parse_scenario, select
+
+SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
+
+
+def _request(text: str = "hello", **extra: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}], **extra}
+
+
+def _post(url: str, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    request = urllib.request.Request(url + "/v1/chat/completions", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request) as reply:
+            return reply.status, dict(reply.headers), json.load(reply)
+    except urllib.error.HTTPError as failure:
+        return failure.code, dict(failure.headers), json.load(failure)
+
+
+def test_first_match_wins_and_times_exhausts() -> None:
+    scenario = parse_scenario({"rules": [
+        {"id": "once", "match": {"last_user": "hi"}, "reply": "first", "times": 1},
+        {"id": "always", "match": {"last_user": {"regex": "^h"}}, "reply": "second"},
+    ]}, "test")
+    counts = Counts()
+    answers = []
+    for _ in range(3):
+        rule, action, counts = select(scenario.rules, _request("hi there"), {}, counts)
+        answers.append((rule.id, action.text))
+    assert answers == [("once", "first"), ("always", "second"), ("always", "second")]
+    rule, action, _ = select(scenario.rules, _request("nothing"), {}, counts)
+    assert rule is None and action is None
+
+
+def test_nth_counts_matching_calls_and_sequence_steps() -> None:
+    scenario = parse_scenario([
+        {"id": "third", "match": {"message": "x", "nth": 3}, "reply": "third call"},
+        {"id": "steps", "sequence": [{"reply": "a"}, {"error": 503}, {"reply": "c"}]},
+    ], "test")
+    counts = Counts()
+    seen = []
+    for _ in range(5):
+        rule, action, counts = select(scenario.rules, _request("x"), {}, counts)
+        seen.append(None if rule is None else (rule.id, action.kind, action.text))
+    assert seen == [("steps", "reply", "a"), ("steps", "error", None), ("third", "reply", "third call"),
+                    ("steps", "reply", "c"), None]
+
+
+def test_match_fields() -> None:
+    scenario = parse_scenario([
+        {"id": "h", "match": {"headers": {"X-Test-Case": "alpha"}}, "reply": "by header"},
+        {"id": "b", "match": {"body": {"response_format.type": "json_object", "n": 2}}, "reply": "by body"},
+        {"id": "t", "match": {"tools": ["lookup"], "tool_choice": "required", "stream": False}, "reply": "by tools"},
+        {"id": "m", "match": {"model": {"regex": "^o\\d"}}, "reply": "by model"},
+    ], "test")
+    tools = [{"type": "function", "function": {"name": "lookup"}}]
+
+    def pick(request: dict[str, Any], headers: dict[str, str] | None = None) -> str | None:
+        rule, _, _ = select(scenario.rules, request, headers or {}, Counts())
+        return None if rule is None else rule.id
+
+    assert pick(_request(), {"x-test-case": "alpha"}) == "h"
+    assert pick(_request(), {"x-test-case": "beta"}) is None
+    assert pick(_request(response_format={"type": "json_object"}, n=2)) == "b"
+    assert pick(_request(response_format={"type": "json_object"}, n=1)) is None
+    assert pick(_request(tools=tools, tool_choice="required")) == "t"
+    assert pick(_request(tools=tools, tool_choice="required", stream=True)) is None
+    assert pick({**_request(), "model": "o3-mini"}) == "m"
+
+
+@given(times=st.integers(1, 5), pattern=st.lists(st.booleans(), max_size=12))
+def test_a_limited_rule_answers_exactly_min_times_matches(times: int, pattern: list[bool]) -> None:
+    scenario = parse_scenario([{"id": "r", "match": {"last_user": "yes"}, "reply": "ok", "times": times}], "p")
+    counts = Counts()
+    answered = 0
+    for hit in pattern:
+        rule, _, counts = select(scenario.rules, _request("yes" if hit else "no"), {}, counts)
+        answered += rule is not None
+    assert answered == min(times, sum(pattern))
+
+
+@pytest.mark.parametrize(("document", "where"), [
+    ({"rules": [{"reply": "ok"}, {"match": {"colour": "red"}, "reply": "x"}]}, "rules[1].match.colour"),
+    ({"rules": [{"match": {"last_user": {"regex": "("}}, "reply": "x"}]}, "rules[0].match.last_user"),
+    ({"rules": [{"reply": "a", "refusal": "b"}]}, "rules[0].refusal"),
+    ({"rules": [{"error": {"kind": "no_such_kind"}}]}, "rules[0].error.kind"),
+    ({"rules": [{"error": {"status": 200}}]}, "rules[0].error.status"),
+    ({"rules": [{"reply": "x", "times": 0}]}, "rules[0].times"),
+    ({"rules": [{"match": {}}]}, "rules[0]"),
+    ({"rules": [{"tool_calls": [{"name": "f", "arguments": 3}]}]}, "rules[0].tool_calls.0.arguments"),
+])
+def test_invalid_rules_name_file_rule_and_field(tmp_path: Path, document: Any, where: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).startswith(f"{path}: {where}")
+
+
+def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("rules: [\n")
+    with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
+        load_scenario(path)
+
+
+def test_every_fault_kind_has_a_scenario_file() -> None:
+    kinds = {rule.action.error.kind for path in SCENARIOS for rule in load_scenario(path).rules
+             if rule.action.error is not None}
+    assert {"invalid_request", "context_length_exceeded", "invalid_api_key", "permission_denied",
+            "model_not_found", "rate_limit_exceeded", "insufficient_quota", "server_error", "overloaded"} <= kinds
+
+
+@pytest.mark.parametrize("path", [p for p in SCENARIOS if any(r.action.kind == "error" for r in load_scenario(p).rules)],
+                         ids=lambda p: p.stem)
+def test_error_scenario_files_answer_with_their_kind(path: Path) -> None:
+    scenario = load_scenario(path)
+    rule = next(r for r in scenario.rules if r.action.kind == "error")
+    kind = error_kind(rule.action.error.kind)
+    body = _request("Summarise the attached document.", temperature=0.5)
+    with MockServer(Config(port=0, scenario=scenario)) as server:
+        status, headers, reply = _post(server.url, body)
+    assert status == kind.status
+    assert reply["error"]["type"] == (rule.action.error.type or kind.type)
+    assert reply["error"]["code"] == (rule.action.error.code or kind.code)
+    assert reply["error"]["message"]
+    if status in (429, 503):
+        assert float(headers["retry-after-ms"]) > 0 and int(headers["retry-after"]) >= 1
+
+
+def _raw_stream(server: MockServer, body: dict[str, Any], headers: dict[str, str]) -> bytes:
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    try:
+        data = response.read()
+    except http.client.IncompleteRead as partial:
+        data = partial.partial
+    connection.close()
+    return data
+
+
+def _header_form(fault: Fault) -> str:
+    text = f"{fault.kind}-after={fault.after}"
+    if fault.kind == "error":
+        text += f",error={fault.error}"
+    if fault.kind == "stall":
+        text += f",stall-ms={fault.stall_ms}"
+    return text
+
+
+FAULT_SCENARIOS = [p for p in SCENARIOS if any(r.action.fault is not None for r in load_scenario(p).rules)]
+
+
+def test_every_delivery_fault_has_a_scenario_file() -> None:
+    kinds = {rule.action.fault.kind for path in FAULT_SCENARIOS for rule in load_scenario(path).rules}
+    assert kinds == set(FAULT_KINDS)
+
+
+@pytest.mark.parametrize("path", FAULT_SCENARIOS, ids=lambda p: p.stem)
+def test_scenario_faults_deliver_exactly_like_the_fault_header(path: Path) -> None:
+    """A rule's fault is the streaming writer's own Fault: the bytes match the X-Mock-Fault header's."""
+    rule = load_scenario(path).rules[0]
+    fault = rule.action.fault
+    body = _request("Tell me about the sea.", stream=True)
+    settings = {"port": 0, "seed": 5, "clock": 1_700_000_000}
+    with MockServer(Config(scenario=load_scenario(path), **settings)) as scripted, MockServer(Config(**settings)) as plain:
+        unfaulted = {k: v for k, v in rule.source.items() if k not in ("fault", "id")}
+        if any(key in unfaulted for key in ("reply", "tool_calls", "object", "refusal")):
+            request = urllib.request.Request(plain.url + "/_mock/rules", data=json.dumps(unfaulted).encode(),
+                                             headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(request).close()
+        received = _raw_stream(scripted, body, {})
+        expected = _raw_stream(plain, body, {"X-Mock-Fault": _header_form(fault)})
+    assert received == expected
+    assert (b"data: [DONE]" in received) == (fault.kind in ("stall", "malformed"))
+
+
+@pytest.mark.parametrize(("rule", "where"), [
+    ({"error": 500, "fault": {"kind": "cut"}}, "rules[0].fault"),
+    ({"fault": {"kind": "explode"}}, "rules[0].fault.kind"),
+    ({"fault": {"kind": "stall"}}, "rules[0].fault.stall_ms"),
+    ({"fault": "cut-after=x"}, "rules[0].fault"),
+])
+def test_invalid_faults_name_the_field(rule: dict[str, Any], where: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario([rule], "inline")
+    assert str(caught.value).startswith(f"inline: {where}")
