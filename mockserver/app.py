@@ -147,6 +147,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_model(body["model"], config)
     context = _context(request, config)
     scripted = await double.scripted(request, body, context)
+    if scripted.recorded is not None:
+        return await double.send_recorded(request, scripted.recorded)
     plan = scripted.plan or plan_completion(body, context)
     fault = fault or scripted.fault
     if body.get("stream"):
