@@ -37,6 +37,22 @@ def _client_gone(request: web.Request) -> bool:
     return transport is None or transport.is_closing()
 
 
+_WATCH_INTERVAL = 0.25
+
+
+async def _wait(request: web.Request, seconds: float) -> bool:
+    """Sleep, but notice a client that hangs up during a long pause; False when it has gone."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while seconds > _WATCH_INTERVAL:
+        await asyncio.sleep(_WATCH_INTERVAL)
+        if _client_gone(request):
+            return False
+        seconds = deadline - asyncio.get_running_loop().time()
+    if seconds > 0:
+        await asyncio.sleep(seconds)
+    return not _client_gone(request)
+
+
 def _drop_connection(request: web.Request) -> None:
     """Close the socket under the response, so the client sees a body that stops mid-way."""
     if request.transport is not None:
@@ -51,17 +67,15 @@ async def send_stream(request: web.Request, delivery: Delivery) -> web.StreamRes
     try:
         await response.prepare(request)
         for delay, data in steps:
-            if delay:
-                await asyncio.sleep(delay)
-            if _client_gone(request):
-                return response
+            if not await _wait(request, delay):
+                raise ConnectionResetError
             await response.write(data)
         if delivery.abort:
             _drop_connection(request)
         else:
             await response.write_eof()
     except ConnectionResetError:
-        log.debug("client disconnected from %s mid-stream", request.path)
+        log.debug("client hung up mid-stream; response ended")
     return response
 
 
@@ -69,8 +83,8 @@ async def send_body(request: web.Request, body: bytes, wait: float, fault: Fault
     """A non-streamed reply after the generation time; a fault acts on the body as one unit."""
     if fault is not None and fault.kind == "stall":
         wait += fault.stall_ms / 1000
-    if wait:
-        await asyncio.sleep(wait)
+    if not await _wait(request, wait):
+        return web.Response(status=499)
     if fault is None or fault.kind == "stall":
         return web.Response(body=body, content_type="application/json")
     if fault.kind == "error":

@@ -62,7 +62,16 @@ def _token_deltas(choice: ChoicePlan, key: str, tokens: Sequence[str]) -> Iterat
 
 
 def _call_header(index: int, call: ToolCallPlan) -> dict[str, Any]:
+    if call.kind == "custom":
+        return {"index": index, "id": call.id, "type": "custom", "custom": {"name": call.name, "input": ""}}
     return {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+
+
+def _call_fragment(index: int, call: ToolCallPlan, token: str) -> dict[str, Any]:
+    """Custom tools stream their free-form input the way function tools stream JSON arguments."""
+    if call.kind == "custom":
+        return {"index": index, "custom": {"input": token}}
+    return {"index": index, "function": {"arguments": token}}
 
 
 def _tool_call_deltas(calls: Sequence[ToolCallPlan], opening: dict[str, Any] | None) -> Iterator[Delta]:
@@ -75,7 +84,7 @@ def _tool_call_deltas(calls: Sequence[ToolCallPlan], opening: dict[str, Any] | N
                 yield opening, None
             yield {"tool_calls": [_call_header(index, call)]}, None
         for token in call.argument_tokens:
-            yield {"tool_calls": [{"index": index, "function": {"arguments": token}}]}, None
+            yield {"tool_calls": [_call_fragment(index, call, token)]}, None
 
 
 def choice_deltas(choice: ChoicePlan) -> list[Delta]:
@@ -118,7 +127,7 @@ def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
 def _fragment_length(delta: dict[str, Any]) -> int:
     text = delta.get("content") or delta.get("refusal") or ""
     for call in delta.get("tool_calls") or ():
-        text += call.get("function", {}).get("arguments", "")
+        text += call.get("function", {}).get("arguments", "") + call.get("custom", {}).get("input", "")
     if "function_call" in delta:
         text += delta["function_call"].get("arguments", "")
     return len(text)

@@ -19,7 +19,7 @@ _WORDS = st.sampled_from(["weather", "the", "a", "report", "numbers", "quickly",
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockServer]:
-    with MockServer(Config(seed=11, clock=1_700_000_000, port=0)) as running:
+    with MockServer(Config(seed=11, clock=1_700_000_000)) as running:
         yield running
 
 

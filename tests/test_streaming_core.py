@@ -89,6 +89,14 @@ def test_parallel_tool_calls_each_open_with_a_header() -> None:
     assert fragments == [(0, "{"), (0, "}"), (1, '{"x"'), (1, ":1}")]
 
 
+def test_custom_tool_calls_stream_their_input() -> None:
+    call = ToolCallPlan(id="call_c", name="shell", argument_tokens=("ls", " -la"), kind="custom")
+    deltas = _deltas(stream_chunks(_plan(ChoicePlan(0, "tool_calls", tool_calls=(call,)))), 0)
+    assert deltas[0]["tool_calls"] == [{"index": 0, "id": "call_c", "type": "custom",
+                                        "custom": {"name": "shell", "input": ""}}]
+    assert deltas[1:-1] == [{"tool_calls": [{"index": 0, "custom": {"input": t}}]} for t in ("ls", " -la")]
+
+
 def test_legacy_function_call_streams_name_then_arguments() -> None:
     call = ToolCallPlan(id="unused", name="lookup", argument_tokens=("{", "}"))
     chunks = stream_chunks(_plan(ChoicePlan(0, "function_call", function_call=call)))

@@ -21,7 +21,7 @@ _REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Te
 
 @pytest.fixture(scope="module")
 def mock() -> Iterator[MockServer]:
-    with MockServer(Config(seed=5, clock=1_700_000_000, port=0)) as running:
+    with MockServer(Config(seed=5, clock=1_700_000_000)) as running:
         yield running
 
 
