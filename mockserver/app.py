@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import admin, double, errors
+from . import admin, double, errors, quirks
 from .config import Config
 from .contract import known_models, model_info
 from .delivery import send_body, send_stream
@@ -36,8 +36,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         headers=headers)
 
 
-def error_response(error: ApiError) -> web.Response:
-    return json_response(error.envelope(), status=error.status, headers=error.headers)
+def error_response(error: ApiError, config: Config) -> web.Response:
+    status, body = quirks.apply_error(config.quirks, error.status, error.envelope())
+    return json_response(body, status=status, headers=error.headers)
 
 
 def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
@@ -54,17 +55,19 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 @web.middleware
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    config = request.app[CONFIG_KEY]
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        return error_response(exc, config)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request))
+        return error_response(_http_error(exc, request), config)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return error_response(ApiError("server_error", "The server had an error while processing your request."))
+        return error_response(ApiError("server_error", "The server had an error while processing your request."),
+                              config)
 
 
 def _check_auth(request: web.Request, config: Config) -> None:
@@ -79,7 +82,7 @@ def _check_auth(request: web.Request, config: Config) -> None:
 
 
 def _check_model(model: str, config: Config) -> None:
-    if config.models is not None and model not in config.models:
+    if config.models is not None and model not in config.models and not quirks.any_model(config.quirks):
         raise errors.model_not_found(model)
 
 
@@ -146,17 +149,24 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
     context = _context(request, config)
+    effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
+<<<<<<< HEAD
     if scripted.recorded is not None:
         return await double.send_recorded(request, scripted.recorded)
     plan = scripted.plan or plan_completion(body, context)
+=======
+    plan = scripted.plan or plan_completion(effective, context)
+>>>>>>> main
     fault = fault or scripted.fault
     if body.get("stream"):
-        events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
+        chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))
+        events = quirks.apply_events(config.quirks, encode_stream(chunks))
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = generation_seconds(timing, choice_chunk_count(plan))
-    return await send_body(request, orjson.dumps(completion_body(plan)), wait, fault)
+    reply = quirks.apply_body(config.quirks, completion_body(plan))
+    return await send_body(request, orjson.dumps(reply), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from .cassette import CassetteError, load_cassette
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .quirks import QUIRKS
 from .scenarios import Scenario, ScenarioError, load_scenario
 from .record import serve_record
 from .server import serve
@@ -31,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
+                        choices=list(QUIRKS),
+                        help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
     parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
                         help="latency profile for every reply; 'realistic' feels like a hosted model "
                              "(default: %(default)s, replies are instant)")
@@ -88,6 +92,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
+<<<<<<< HEAD
                   chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss)
 
 
@@ -103,6 +108,9 @@ def build_record_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
     return parser
+=======
+                  chaos=chaos, quirks=tuple(args.quirks))
+>>>>>>> main
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cassette import Cassette
+from .quirks import unknown as unknown_quirks
 from .scenarios import Scenario
 from .timing import Timing
 
@@ -47,3 +48,10 @@ class Config:
     """On a request no recording matches: `generate` a reply, or `error` (404 unmatched_request)."""
     timing: Timing = Timing()
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
+    quirks: tuple[str, ...] = ()
+    """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+
+    def __post_init__(self) -> None:
+        wrong = unknown_quirks(self.quirks)
+        if wrong:
+            raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")
