@@ -151,13 +151,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
-<<<<<<< HEAD
     if scripted.recorded is not None:
         return await double.send_recorded(request, scripted.recorded)
-    plan = scripted.plan or plan_completion(body, context)
-=======
     plan = scripted.plan or plan_completion(effective, context)
->>>>>>> main
     fault = fault or scripted.fault
     if body.get("stream"):
         chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))

@@ -92,8 +92,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
-<<<<<<< HEAD
-                  chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss)
+                  chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
+                  quirks=tuple(args.quirks))
 
 
 def build_record_parser() -> argparse.ArgumentParser:
@@ -108,9 +108,6 @@ def build_record_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
     return parser
-=======
-                  chaos=chaos, quirks=tuple(args.quirks))
->>>>>>> main
 
 
 def main(argv: Sequence[str] | None = None) -> None:
