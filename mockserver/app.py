@@ -19,7 +19,7 @@ from .errors import ApiError
 from .faults import apply_fault, request_fault
 from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
-from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
+from .streaming import StreamOptions, choice_chunk_count, stream_events
 from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
@@ -150,7 +150,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     plan = scripted.plan or plan_completion(body, context)
     fault = fault or scripted.fault
     if body.get("stream"):
-        events = encode_stream(stream_chunks(plan, StreamOptions.from_request(body)))
+        events = stream_events(plan, StreamOptions.from_request(body))
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = generation_seconds(timing, choice_chunk_count(plan))
