@@ -1,0 +1,7 @@
+"""chatdouble's conformance suite: Hypothesis-generated requests that check any OpenAI-compatible Chat
+Completions server against the contract in `fixtures/`.
+
+Entry points: the `conformance` command (`conformance.cli`), `conformance.session.run_suite` for
+programs, `conformance.checks` (plain check functions) and `conformance.stream_checker` for other
+projects' tests, and a pytest plugin (`pytest --pyargs conformance --conformance-url URL`).
+"""

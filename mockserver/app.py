@@ -11,15 +11,16 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from . import admin, double, errors
+from . import admin, double, errors, quirks
 from .config import Config
 from .contract import known_models, model_info
 from .delivery import send_body, send_stream
 from .errors import ApiError
 from .faults import apply_fault, request_fault
 from .generation import DEFAULT_REFUSAL, Context, plan_completion
+from .plan import CompletionPlan
 from .response import completion_body
-from .streaming import StreamOptions, choice_chunk_count, stream_events
+from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
 from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
@@ -36,8 +37,9 @@ def json_response(payload: Any, status: int = 200, headers: dict[str, str] | Non
                         headers=headers)
 
 
-def error_response(error: ApiError) -> web.Response:
-    return json_response(error.envelope(), status=error.status, headers=error.headers)
+def error_response(error: ApiError, config: Config) -> web.Response:
+    status, body = quirks.apply_error(config.quirks, error.status, error.envelope())
+    return json_response(body, status=status, headers=error.headers)
 
 
 def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
@@ -54,17 +56,19 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 @web.middleware
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    config = request.app[CONFIG_KEY]
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc)
+        return error_response(exc, config)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request))
+        return error_response(_http_error(exc, request), config)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return error_response(ApiError("server_error", "The server had an error while processing your request."))
+        return error_response(ApiError("server_error", "The server had an error while processing your request."),
+                              config)
 
 
 def _check_auth(request: web.Request, config: Config) -> None:
@@ -79,7 +83,7 @@ def _check_auth(request: web.Request, config: Config) -> None:
 
 
 def _check_model(model: str, config: Config) -> None:
-    if config.models is not None and model not in config.models:
+    if config.models is not None and model not in config.models and not quirks.any_model(config.quirks):
         raise errors.model_not_found(model)
 
 
@@ -138,6 +142,14 @@ def _context(request: web.Request, config: Config) -> Context:
                    refusal=_refusal(request))
 
 
+def _stream_events(plan: CompletionPlan, options: StreamOptions, quirk_names: tuple[str, ...]) -> list[bytes]:
+    """The fast byte-level encoder, unless quirks need the chunk objects to bend."""
+    if not quirk_names:
+        return stream_events(plan, options)
+    chunks = quirks.apply_chunks(quirk_names, stream_chunks(plan, options))
+    return quirks.apply_events(quirk_names, encode_stream(chunks))
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     _check_auth(request, config)
@@ -146,15 +158,17 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = validate_request(await read_json(request, config))
     _check_model(body["model"], config)
     context = _context(request, config)
+    effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
-    plan = scripted.plan or plan_completion(body, context)
+    plan = scripted.plan or plan_completion(effective, context)
     fault = fault or scripted.fault
     if body.get("stream"):
-        events = stream_events(plan, StreamOptions.from_request(body))
+        events = _stream_events(plan, StreamOptions.from_request(effective), config.quirks)
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = generation_seconds(timing, choice_chunk_count(plan))
-    return await send_body(request, orjson.dumps(completion_body(plan)), wait, fault)
+    reply = quirks.apply_body(config.quirks, completion_body(plan))
+    return await send_body(request, orjson.dumps(reply), wait, fault)
 
 
 def _model_object(model_id: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
+from .quirks import QUIRKS
 from .scenarios import Scenario, ScenarioError, load_scenario
 from .server import serve
 from .timing import PROFILES, Timing
@@ -28,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
+                        choices=list(QUIRKS),
+                        help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
     parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
                         help="latency profile for every reply; 'realistic' feels like a hosted model "
                              "(default: %(default)s, replies are instant)")
@@ -77,7 +81,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
-                  chaos=chaos)
+                  chaos=chaos, quirks=tuple(args.quirks))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

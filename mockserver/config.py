@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quirks import unknown as unknown_quirks
 from .scenarios import Scenario
 from .timing import Timing
 
@@ -40,3 +41,10 @@ class Config:
     journal_size: int = 1000
     timing: Timing = Timing()
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
+    quirks: tuple[str, ...] = ()
+    """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+
+    def __post_init__(self) -> None:
+        wrong = unknown_quirks(self.quirks)
+        if wrong:
+            raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")

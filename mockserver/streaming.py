@@ -215,3 +215,10 @@ def choice_chunk_count(plan: CompletionPlan) -> int:
 def encode_event(payload: Any) -> bytes:
     """One server-sent event; orjson never emits a newline, so one `data:` line always suffices."""
     return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def encode_stream(chunks: list[dict[str, Any]]) -> list[bytes]:
+    """Chunk objects (perhaps altered after `stream_chunks`) as events, `[DONE]` last."""
+    events = [encode_event(chunk) for chunk in chunks]
+    events.append(DONE_EVENT)
+    return events

@@ -1,0 +1,436 @@
+"""The contract's checks, each a plain named function that other projects can call in their own tests.
+
+A check takes the request that was sent and what came back, returns True when it applied (False when
+the request does not exercise it) and raises `CheckFailed` (an AssertionError) naming what the contract
+expected and what was seen. Completion checks take the reply as a `chat.completion` object: the JSON of
+a non-streamed reply, or `StreamResult.as_completion()` for a streamed one.
+
+    from conformance import checks
+    checks.usage_arithmetic(request, reply_json)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, error_kind
+
+from .outcome import CheckFailed, clip
+from .schemas import schema_error, subschema_error
+from .stream_checker import STREAM_RULES
+
+Request = Mapping[str, Any]
+Completion = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInfo:
+    name: str
+    area: str
+    doc: str
+    on_stream: bool
+
+
+CATALOGUE: dict[str, CheckInfo] = {
+    name: CheckInfo(name, "streaming", doc, True) for name, doc in STREAM_RULES.items()
+}
+
+
+def _register(area: str, on_stream: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
+    def wrap(function: Callable[..., bool]) -> Callable[..., bool]:
+        doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream)
+        return function
+    return wrap
+
+
+def _fail(check: str, expected: str, seen: Any) -> CheckFailed:
+    return CheckFailed(check, expected, clip(seen))
+
+
+def _choices(completion: Completion) -> list[Mapping[str, Any]]:
+    choices = completion.get("choices")
+    return [c for c in choices if isinstance(c, Mapping)] if isinstance(choices, list) else []
+
+
+def _message(choice: Mapping[str, Any]) -> Mapping[str, Any]:
+    message = choice.get("message")
+    return message if isinstance(message, Mapping) else {}
+
+
+def _stops(request: Request) -> list[str]:
+    stop = request.get("stop")
+    if stop is None:
+        return []
+    return [stop] if isinstance(stop, str) else [s for s in stop if s]
+
+
+def _limit(request: Request) -> int | None:
+    limit = request.get("max_completion_tokens")
+    return limit if limit is not None else request.get("max_tokens")
+
+
+def _tools(request: Request) -> dict[str, Mapping[str, Any]]:
+    return {tool["function"]["name"]: tool["function"] for tool in request.get("tools") or ()
+            if tool.get("type") == "function"}
+
+
+def _named_tool(request: Request) -> str | None:
+    choice = request.get("tool_choice")
+    if isinstance(choice, Mapping) and choice.get("type") == "function":
+        return choice["function"]["name"]
+    return None
+
+
+# -- shape --------------------------------------------------------------------------------------------
+
+@_register("shape")
+def accepts_valid_request(request: Request, status: int, content_type: str) -> bool:
+    """A valid request gets 200, as JSON when not streamed (the event-stream type is a streaming check)."""
+    if status != 200:
+        raise _fail("accepts_valid_request", "status 200 for a valid request",
+                    "no reply (timeout or dropped connection)" if status == 0 else f"status {status}")
+    if request.get("stream") is not True and not content_type.split(";")[0].strip().endswith("json"):
+        raise _fail("accepts_valid_request", "Content-Type: application/json", content_type or "none")
+    return True
+
+
+@_register("shape", on_stream=False)
+def completion_schema(request: Request, completion: Completion) -> bool:
+    """A non-streamed reply validates against the `chat.completion` schema."""
+    problem = schema_error("chat_completion", completion)
+    if problem is not None:
+        raise _fail("completion_schema", "a body valid against the chat.completion schema", problem)
+    return True
+
+
+@_register("shape", on_stream=False)
+def completion_object(request: Request, completion: Completion) -> bool:
+    """A non-streamed reply has `object: "chat.completion"`."""
+    if completion.get("object") != "chat.completion":
+        raise _fail("completion_object", "object 'chat.completion'", completion.get("object"))
+    return True
+
+
+@_register("shape")
+def completion_ids(request: Request, completion: Completion) -> bool:
+    """`id` and `model` are non-empty strings, `created` a positive integer, tool-call ids unique strings."""
+    if not isinstance(completion.get("id"), str) or not completion["id"]:
+        raise _fail("completion_ids", "a non-empty string id", completion.get("id"))
+    created = completion.get("created")
+    if not isinstance(created, int) or isinstance(created, bool) or created <= 0:
+        raise _fail("completion_ids", "created as a positive integer (Unix seconds)", created)
+    if not isinstance(completion.get("model"), str) or not completion["model"]:
+        raise _fail("completion_ids", "a non-empty string model", completion.get("model"))
+    for choice in _choices(completion):
+        calls = _message(choice).get("tool_calls") or []
+        ids = [call.get("id") for call in calls if isinstance(call, Mapping)]
+        if any(not isinstance(i, str) or not i for i in ids) or len(set(ids)) != len(ids):
+            raise _fail("completion_ids", "unique non-empty string tool-call ids", ids)
+    return True
+
+
+# -- semantics ----------------------------------------------------------------------------------------
+
+@_register("semantics")
+def choices_count(request: Request, completion: Completion) -> bool:
+    """`len(choices) == n` and the indices are exactly 0..n-1."""
+    n = request.get("n") or 1
+    indices = sorted(choice.get("index") for choice in _choices(completion))
+    if indices != list(range(n)):
+        raise _fail("choices_count", f"{n} choice(s) with indices {list(range(n))}", f"indices {indices}")
+    return True
+
+
+@_register("semantics")
+def max_tokens_honoured(request: Request, completion: Completion) -> bool:
+    """A token limit bounds `usage.completion_tokens`, and a reply cut by it reports `finish_reason: "length"`
+    with usage that equals the limit."""
+    limit = _limit(request)
+    usage = completion.get("usage")
+    if limit is None or not isinstance(usage, Mapping) or not isinstance(usage.get("completion_tokens"), int):
+        return False
+    choices = _choices(completion)
+    used = usage["completion_tokens"]
+    if used > limit * max(1, len(choices)):
+        raise _fail("max_tokens_honoured", f"completion_tokens <= {limit} per choice", f"completion_tokens {used}")
+    if len(choices) == 1 and choices[0].get("finish_reason") == FINISH_LENGTH and used != limit:
+        raise _fail("max_tokens_honoured", f"finish_reason 'length' with completion_tokens == {limit}",
+                    f"completion_tokens {used}")
+    return True
+
+
+@_register("semantics")
+def stop_sequences_absent(request: Request, completion: Completion) -> bool:
+    """No stop sequence appears in the returned text."""
+    stops = _stops(request)
+    if not stops:
+        return False
+    for choice in _choices(completion):
+        content = _message(choice).get("content") or ""
+        found = [stop for stop in stops if stop in content]
+        if found:
+            raise _fail("stop_sequences_absent", f"no {found[0]!r} in the content", content)
+    return True
+
+
+@_register("semantics")
+def usage_arithmetic(request: Request, completion: Completion) -> bool:
+    """Usage is present (non-streamed, or streamed with `include_usage`) and adds up: total = prompt +
+    completion, no count negative, details within their totals."""
+    usage = completion.get("usage")
+    streamed = request.get("stream") is True
+    if usage is None and streamed:
+        return False
+    if not isinstance(usage, Mapping):
+        raise _fail("usage_arithmetic", "a usage object", usage)
+    counts = {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
+    if any(not isinstance(v, int) or v < 0 for v in counts.values()):
+        raise _fail("usage_arithmetic", "non-negative integer token counts", counts)
+    if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
+        raise _fail("usage_arithmetic", "total_tokens == prompt_tokens + completion_tokens", counts)
+    if counts["prompt_tokens"] == 0:
+        raise _fail("usage_arithmetic", "prompt_tokens > 0 for a non-empty prompt", counts)
+    details = usage.get("completion_tokens_details") or {}
+    reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
+    if isinstance(reasoning, int) and reasoning > counts["completion_tokens"]:
+        raise _fail("usage_arithmetic", "reasoning_tokens <= completion_tokens", usage)
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
+    if isinstance(cached, int) and cached > counts["prompt_tokens"]:
+        raise _fail("usage_arithmetic", "cached_tokens <= prompt_tokens", usage)
+    return True
+
+
+def _check_token_entries(entries: list[Any], top: int, content: str) -> None:
+    text = ""
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("token"), str):
+            raise _fail("logprobs_shape", "entries with a token string", entry)
+        alternatives = entry.get("top_logprobs") or []
+        if len(alternatives) != top:
+            raise _fail("logprobs_shape", f"{top} top_logprobs per token (top_logprobs={top})",
+                        f"{len(alternatives)} at token {position}")
+        levels = [alt.get("logprob") for alt in alternatives]
+        if any(not isinstance(v, (int, float)) or v > 0 for v in [entry.get("logprob"), *levels]):
+            raise _fail("logprobs_shape", "log-probabilities <= 0", entry)
+        if levels != sorted(levels, reverse=True):
+            raise _fail("logprobs_shape", "top_logprobs ordered from most to least likely", levels)
+        token = entry["token"]
+        if entry.get("bytes") is not None and "\ufffd" not in token and entry["bytes"] != list(token.encode()):
+            raise _fail("logprobs_shape", f"bytes == UTF-8 of {token!r}", entry.get("bytes"))
+        text += token
+    if "\ufffd" not in text and text != content:
+        raise _fail("logprobs_shape", "tokens that concatenate to the content", f"{text!r} vs {content!r}")
+
+
+@_register("semantics")
+def logprobs_shape(request: Request, completion: Completion) -> bool:
+    """With `logprobs`, each choice's tokens carry `top_logprobs` entries in the asked number, ordered, with
+    matching bytes, and concatenate to the content; without it, `logprobs` is null."""
+    wanted = request.get("logprobs") is True
+    for choice in _choices(completion):
+        logprobs = choice.get("logprobs")
+        if not wanted:
+            if logprobs is not None:
+                raise _fail("logprobs_shape", "logprobs null when not requested", logprobs)
+            continue
+        content = _message(choice).get("content")
+        if not isinstance(content, str):
+            continue
+        entries = logprobs.get("content") if isinstance(logprobs, Mapping) else None
+        if not isinstance(entries, list):
+            raise _fail("logprobs_shape", "logprobs.content as a list of tokens", logprobs)
+        _check_token_entries(entries, request.get("top_logprobs") or 0, content)
+    return wanted
+
+
+# -- tools --------------------------------------------------------------------------------------------
+
+def _calls(choice: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    calls = _message(choice).get("tool_calls") or []
+    return [call for call in calls if isinstance(call, Mapping)]
+
+
+@_register("tools")
+def tool_choice_honoured(request: Request, completion: Completion) -> bool:
+    """`tool_choice` none gives no call, required at least one, a named function only that function."""
+    choice = request.get("tool_choice")
+    if not request.get("tools") or choice in (None, "auto"):
+        return False
+    named = _named_tool(request)
+    for reply_choice in _choices(completion):
+        if reply_choice.get("finish_reason") == FINISH_LENGTH:
+            continue
+        names = [(call.get("function") or {}).get("name") for call in _calls(reply_choice)]
+        if choice == "none" and names:
+            raise _fail("tool_choice_honoured", "no tool calls with tool_choice 'none'", names)
+        if choice == "required" and not names:
+            raise _fail("tool_choice_honoured", "at least one tool call with tool_choice 'required'",
+                        _message(reply_choice))
+        if named is not None and (not names or any(name != named for name in names)):
+            raise _fail("tool_choice_honoured", f"calls to {named!r} only", names or _message(reply_choice))
+    return True
+
+
+@_register("tools")
+def tool_arguments_valid(request: Request, completion: Completion) -> bool:
+    """Each call names a declared function, and its `arguments` is a JSON string that validates against
+    that function's `parameters` (strict tools included)."""
+    tools = _tools(request)
+    applied = False
+    for choice in _choices(completion):
+        if choice.get("finish_reason") == FINISH_LENGTH:
+            continue
+        for call in _calls(choice):
+            applied = True
+            function = call.get("function") or {}
+            name = function.get("name")
+            if name not in tools:
+                raise _fail("tool_arguments_valid", f"a call to one of {sorted(tools)}", name)
+            arguments = function.get("arguments")
+            if not isinstance(arguments, str):
+                raise _fail("tool_arguments_valid", "arguments as a JSON-encoded string", arguments)
+            try:
+                value = json.loads(arguments)
+            except ValueError:
+                raise _fail("tool_arguments_valid", "arguments that parse as JSON", arguments) from None
+            parameters = tools[name].get("parameters") or {"type": "object"}
+            problem = subschema_error(dict(parameters), value)
+            if problem is not None:
+                raise _fail("tool_arguments_valid", f"arguments valid against {name}'s parameters", problem)
+    return applied
+
+
+@_register("tools")
+def tool_call_message(request: Request, completion: Completion) -> bool:
+    """A message with tool calls has `content: null`, and `finish_reason` is `"tool_calls"` exactly when
+    the model chose to call (a forced, named function may also finish with `"stop"`)."""
+    applied = False
+    named = _named_tool(request)
+    for choice in _choices(completion):
+        calls = _calls(choice)
+        finish = choice.get("finish_reason")
+        if calls:
+            applied = True
+            if _message(choice).get("content") is not None:
+                raise _fail("tool_call_message", "content null alongside tool_calls", _message(choice).get("content"))
+            allowed = (FINISH_TOOL_CALLS, FINISH_STOP) if named else (FINISH_TOOL_CALLS,)
+            if finish not in allowed and finish != FINISH_LENGTH:
+                raise _fail("tool_call_message", f"finish_reason in {allowed} with tool calls", finish)
+        elif finish == FINISH_TOOL_CALLS:
+            raise _fail("tool_call_message", "tool_calls in a message that finishes with 'tool_calls'",
+                        _message(choice))
+    return applied
+
+
+# -- structured outputs -------------------------------------------------------------------------------
+
+@_register("structured")
+def structured_output_valid(request: Request, completion: Completion) -> bool:
+    """With `response_format` json_object the content parses as a JSON object; with json_schema it also
+    validates against the schema."""
+    response_format = request.get("response_format") or {}
+    kind = response_format.get("type")
+    if kind not in ("json_object", "json_schema"):
+        return False
+    for choice in _choices(completion):
+        content = _message(choice).get("content")
+        if choice.get("finish_reason") != FINISH_STOP or _calls(choice) or _message(choice).get("refusal"):
+            continue
+        try:
+            value = json.loads(content) if isinstance(content, str) else None
+        except ValueError:
+            raise _fail("structured_output_valid", "content that parses as JSON", content) from None
+        if not isinstance(value, dict):
+            raise _fail("structured_output_valid", "a JSON object", content)
+        if kind == "json_schema":
+            problem = subschema_error(response_format["json_schema"].get("schema") or {}, value)
+            if problem is not None:
+                raise _fail("structured_output_valid", "content valid against the response schema", problem)
+    return True
+
+
+# -- consistency (two replies to one request) ---------------------------------------------------------
+
+def _outputs(completion: Completion) -> list[tuple[Any, Any, Any]]:
+    return [
+        (_message(c).get("content"),
+         [((call.get("function") or {}).get("name"), (call.get("function") or {}).get("arguments"))
+          for call in _calls(c)],
+         c.get("finish_reason"))
+        for c in sorted(_choices(completion), key=lambda c: c.get("index", 0))
+    ]
+
+
+@_register("consistency")
+def stream_matches_non_stream(request: Request, completion: Completion, streamed: Completion) -> bool:
+    """The same seeded request gives the same text, tool calls and finish reasons streamed or not."""
+    plain, assembled = _outputs(completion), _outputs(streamed)
+    if plain != assembled:
+        raise _fail("stream_matches_non_stream", f"the non-streamed output {clip(plain, 150)}",
+                    f"streamed {clip(assembled, 150)}")
+    return True
+
+
+@_register("consistency")
+def seed_reproducible(request: Request, completion: Completion, again: Completion) -> bool:
+    """The same request with the same `seed` gives the same output (OpenAI promises this on a best-effort
+    basis, so it is a warning unless strict)."""
+    if request.get("seed") is None:
+        return False
+    first, second = _outputs(completion), _outputs(again)
+    if first != second:
+        raise _fail("seed_reproducible", f"the same output twice {clip(first, 150)}", clip(second, 150))
+    return True
+
+
+# -- errors -------------------------------------------------------------------------------------------
+
+@_register("errors")
+def error_not_5xx(status: int, body: Any) -> bool:
+    """An invalid request gets a 4xx: never a 5xx, never a success."""
+    if not 400 <= status < 500:
+        raise _fail("error_not_5xx", "a 4xx status for an invalid request", f"status {status}")
+    return True
+
+
+def _status_check(name: str, kind: str, doc: str) -> Callable[[int, Any], bool]:
+    expected = error_kind(kind).status
+
+    def check(status: int, body: Any) -> bool:
+        if status != expected:
+            raise _fail(name, f"status {expected}", f"status {status}")
+        return True
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = doc
+    return _register("errors")(check)
+
+
+error_status_400 = _status_check("error_status_400", "invalid_request",
+                                 "A request the API rejects as invalid gets exactly 400 (not 422 or another 4xx).")
+unknown_model_404 = _status_check("unknown_model_404", "model_not_found",
+                                  "A request for a model the server does not have gets 404.")
+auth_required_401 = _status_check("auth_required_401", "invalid_api_key",
+                                  "A missing or wrong API key gets 401 (checked with --require-auth).")
+
+
+@_register("errors")
+def error_envelope(status: int, body: Any) -> bool:
+    """An error body is `{"error": {"message", "type", "param", "code"}}` with `code` a string or null."""
+    problem = schema_error("error", body)
+    if problem is not None:
+        raise _fail("error_envelope", 'the envelope {"error": {message, type, param, code}}',
+                    f"{problem}: {clip(body, 160)}")
+    return True
+
+
+def completion_checks(streamed: bool) -> list[Callable[[Request, Completion], bool]]:
+    """The single-reply completion checks in catalogue order, for a streamed or a non-streamed reply."""
+    return [globals()[info.name] for info in CATALOGUE.values()
+            if info.area in ("shape", "semantics", "tools", "structured") and info.name != "accepts_valid_request"
+            and (info.on_stream or not streamed)]

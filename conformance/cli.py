@@ -1,0 +1,102 @@
+"""`conformance` on the command line. Exit status: 0 no check failed, 1 a check failed, 2 usage or
+connection error. Warnings never change the status."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mockserver.quirks import QUIRKS
+
+from . import report
+from .client import ServerUnreachable
+from .groups import GROUPS, Group
+from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, SHRINK_ALLOWANCE, RunResult, estimate
+from .session import run_suite
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conformance",
+        description="Check an OpenAI-compatible Chat Completions server against the contract with "
+                    "Hypothesis-generated requests. Without --base-url it checks chatdouble's own mock.")
+    parser.add_argument("--base-url", help="the server's API root, like http://127.0.0.1:8000/v1")
+    parser.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"),
+                        help="Bearer key (default: $OPENAI_API_KEY)")
+    parser.add_argument("--model", help="model id to request (default: the first one /models lists)")
+    parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
+                        help="extra request header (repeatable)")
+    parser.add_argument("--require-auth", action="store_true",
+                        help="also check that a missing or wrong key gets 401 with the error envelope")
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, metavar="N",
+                        help="examples per group (default: %(default)s)")
+    parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS, metavar="N",
+                        help="hard budget of requests for the whole run (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="Hypothesis seed: same seed, same requests")
+    parser.add_argument("--only", action="append", default=[], metavar="GROUP", choices=list(GROUPS),
+                        help=f"run only this group (repeatable): {', '.join(GROUPS)}")
+    parser.add_argument("--skip", action="append", default=[], metavar="GROUP", choices=list(GROUPS),
+                        help="skip this group (repeatable)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request (default: 60)")
+    parser.add_argument("--strict-seed", action="store_true",
+                        help="make seed_reproducible a failure instead of a warning")
+    parser.add_argument("--report", metavar="PATH", help="write a JSON report")
+    parser.add_argument("--junit", metavar="PATH", help="write JUnit XML")
+    parser.add_argument("--markdown", metavar="PATH", help="write a Markdown feature matrix")
+    parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME", choices=list(QUIRKS),
+                        help="without --base-url: give the in-process mock this quirk (repeatable) to see the "
+                             "suite catch it")
+    return parser
+
+
+def _headers(pairs: Sequence[str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    headers = {}
+    for pair in pairs:
+        name, colon, value = pair.partition(":")
+        if not colon or not name.strip():
+            parser.error(f"--header wants NAME:VALUE, got {pair!r}")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def _write_reports(result: RunResult, args: argparse.Namespace) -> None:
+    if args.report:
+        report.write_json(result, args.report)
+    if args.junit:
+        report.write_junit(result, args.junit)
+    if args.markdown:
+        report.write_markdown(result, args.markdown)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0:
+        parser.error("--max-examples, --max-requests and --timeout must be positive")
+    terminal = report.Terminal()
+
+    def announce(url: str, model: str, groups: Sequence[Group]) -> None:
+        planned = estimate(groups, args.max_examples)
+        terminal.line(f"conformance: {url}, model {model}, groups {', '.join(g.name for g in groups)}")
+        terminal.line(f"  about {planned} requests to generate examples (up to {planned * (1 + SHRINK_ALLOWANCE)} "
+                      f"if failures are shrunk); budget --max-requests {args.max_requests}")
+
+    try:
+        result = run_suite(args.base_url, model=args.model, api_key=args.api_key,
+                           headers=_headers(args.header, parser), max_examples=args.max_examples,
+                           max_requests=args.max_requests, seed=args.seed, only=args.only, skip=args.skip,
+                           require_auth=args.require_auth, strict_seed=args.strict_seed, timeout=args.timeout,
+                           mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
+                           done=terminal.group_done)
+    except ServerUnreachable as exc:
+        terminal.line(f"conformance: {exc}")
+        sys.exit(EXIT_USAGE)
+    except ValueError as exc:
+        parser.error(str(exc))
+    terminal.summary(result)
+    _write_reports(result, args)
+    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)

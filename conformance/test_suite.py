@@ -1,0 +1,21 @@
+"""The suite as pytest tests, one per check: `pytest --pyargs conformance --conformance-url URL`."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conformance.checks import CATALOGUE
+from conformance.runner import RunResult
+
+
+@pytest.mark.parametrize("check", list(CATALOGUE))
+def test_check(conformance_result: RunResult, check: str) -> None:
+    record = conformance_result.checks[check]
+    if record.status == "not exercised":
+        pytest.skip(f"no generated request exercised {check}")
+    if record.status == "fail" and record.failure is not None:
+        failure = record.failure
+        pytest.fail(f"{check}: expected {failure.expected}; seen {failure.seen}\n"
+                    f"minimal request: {json.dumps(failure.request)}\nreproduce: {failure.curl}", pytrace=False)

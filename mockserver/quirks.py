@@ -1,0 +1,247 @@
+"""Deviations real OpenAI-compatible servers are known to have, as pure transformations.
+
+Each quirk rewrites one stage of an exchange (the validated request before generation, the reply body,
+an error reply) so that the mock behaves like a server people will meet. App developers use them to test
+their client against those servers; the conformance suite's own tests use them to prove it catches each
+one. The HTTP shell applies the quirks named in `Config.quirks`, in the order of this table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Body = dict[str, Any]
+
+
+def _without(*names: str) -> Callable[[Body], Body]:
+    def drop(request: Body) -> Body:
+        return {k: v for k, v in request.items() if k not in names}
+    return drop
+
+
+def _each_message(change: Callable[[Body], Body]) -> Callable[[Body], Body]:
+    def rewrite(body: Body) -> Body:
+        choices = [{**c, "message": change(dict(c["message"]))} for c in body.get("choices", ())]
+        return {**body, "choices": choices}
+    return rewrite
+
+
+def _drop_refusal(message: Body) -> Body:
+    message.pop("refusal", None)
+    return message
+
+
+def _total_without_prompt(body: Body) -> Body:
+    usage = dict(body["usage"])
+    usage["total_tokens"] = usage["completion_tokens"]
+    return {**body, "usage": usage}
+
+
+def _without_usage(body: Body) -> Body:
+    return {k: v for k, v in body.items() if k != "usage"}
+
+
+def _float_created(body: Body) -> Body:
+    return {**body, "created": body["created"] + 0.5}
+
+
+def _text_completion_object(body: Body) -> Body:
+    return {**body, "object": "text_completion"}
+
+
+def _status(old: int, new: int) -> Callable[[int, Body], tuple[int, Body]]:
+    def change(status: int, body: Body) -> tuple[int, Body]:
+        return (new if status == old else status), body
+    return change
+
+
+def _unwrapped(status: int, body: Body) -> tuple[int, Body]:
+    return status, body.get("error", body)
+
+
+def _integer_code(status: int, body: Body) -> tuple[int, Body]:
+    return status, {**body, "error": {**body["error"], "code": status}} if "error" in body else body
+
+
+def _tool_arguments_as_objects(message: Body) -> Body:
+    if message.get("tool_calls"):
+        message["tool_calls"] = [
+            {**call, "function": {**call["function"], "arguments": json.loads(call["function"]["arguments"])}}
+            for call in message["tool_calls"]]
+    return message
+
+
+def _empty_content_with_tool_calls(message: Body) -> Body:
+    if message.get("tool_calls") and message.get("content") is None:
+        message["content"] = ""
+    return message
+
+
+def _each_delta(change: Callable[[Body, bool], Body]) -> Callable[[list[Body]], list[Body]]:
+    """Rewrites every choice delta; the flag says whether it is the choice's first."""
+    def rewrite(chunks: list[Body]) -> list[Body]:
+        seen: set[int] = set()
+        out = []
+        for chunk in chunks:
+            choices = []
+            for choice in chunk.get("choices", ()):
+                first = choice["index"] not in seen
+                seen.add(choice["index"])
+                choices.append({**choice, "delta": change(dict(choice["delta"]), first)})
+            out.append({**chunk, "choices": choices})
+        return out
+    return rewrite
+
+
+def _role_everywhere(delta: Body, first: bool) -> Body:
+    return {"role": "assistant", **delta}
+
+
+def _no_first_role(delta: Body, first: bool) -> Body:
+    if first:
+        delta.pop("role", None)
+    return delta
+
+
+def _repeat_tool_headers(chunks: list[Body]) -> list[Body]:
+    """Every tool-call delta repeats the call's id, type and name (llama-cpp-python)."""
+    headers: dict[tuple[int, int], Body] = {}
+    out = []
+    for chunk in chunks:
+        choices = []
+        for choice in chunk.get("choices", ()):
+            calls = []
+            for call in choice["delta"].get("tool_calls") or ():
+                key = (choice["index"], call["index"])
+                if "id" in call:
+                    headers[key] = {"id": call["id"], "type": call["type"], "name": call["function"]["name"]}
+                header = headers.get(key, {})
+                calls.append({**call, "id": header.get("id"), "type": header.get("type"),
+                              "function": {**call.get("function", {}), "name": header.get("name")}})
+            delta = {**choice["delta"], "tool_calls": calls} if calls else choice["delta"]
+            choices.append({**choice, "delta": delta})
+        out.append({**chunk, "choices": choices})
+    return out
+
+
+def _usage_chunk_with_choice(chunks: list[Body]) -> list[Body]:
+    return [{**chunk, "choices": [{"index": 0, "delta": {}}]}
+            if chunk.get("usage") and not chunk.get("choices") else chunk for chunk in chunks]
+
+
+def _varying_ids(chunks: list[Body]) -> list[Body]:
+    return [{**chunk, "id": f"{chunk['id']}-{position}"} for position, chunk in enumerate(chunks)]
+
+
+def _without_done(events: list[bytes]) -> list[bytes]:
+    return [event for event in events if event.strip() != b"data: [DONE]"]
+
+
+@dataclass(frozen=True, slots=True)
+class Quirk:
+    name: str
+    doc: str
+    request: Callable[[Body], Body] | None = None
+    """Rewrites the validated request before generation (a parameter the server ignores)."""
+    body: Callable[[Body], Body] | None = None
+    """Rewrites the non-streamed `chat.completion` body."""
+    error: Callable[[int, Body], tuple[int, Body]] | None = None
+    """Rewrites an error reply's status and body."""
+    chunks: Callable[[list[Body]], list[Body]] | None = None
+    """Rewrites the list of `chat.completion.chunk` objects of a streamed reply."""
+    events: Callable[[list[bytes]], list[bytes]] | None = None
+    """Rewrites the encoded server-sent events of a streamed reply."""
+    any_model: bool = False
+    """Answers every model id instead of 404 for unknown ones."""
+
+
+QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
+    Quirk("n_ignored", "`n` is ignored: one choice whatever is asked (llama-cpp-python).",
+          request=_without("n")),
+    Quirk("max_tokens_ignored", "`max_tokens` and `max_completion_tokens` are ignored (llama-cpp-python "
+          "ignores max_completion_tokens).", request=_without("max_tokens", "max_completion_tokens")),
+    Quirk("stop_ignored", "`stop` sequences are ignored.", request=_without("stop")),
+    Quirk("logprobs_ignored", "`logprobs` is ignored: logprobs stay null.",
+          request=_without("logprobs", "top_logprobs")),
+    Quirk("missing_refusal", "messages have no `refusal` field (llama.cpp).", body=_each_message(_drop_refusal)),
+    Quirk("no_usage", "non-streamed replies carry no `usage`.", body=_without_usage),
+    Quirk("total_tokens_wrong", "`usage.total_tokens` leaves out the prompt.", body=_total_without_prompt),
+    Quirk("float_created", "`created` is a float, not integer seconds.", body=_float_created),
+    Quirk("wrong_object", "`object` is `text_completion` instead of `chat.completion`.",
+          body=_text_completion_object),
+    Quirk("error_422", "invalid requests get 422 instead of 400 (FastAPI-style validation).",
+          error=_status(400, 422)),
+    Quirk("error_500", "invalid requests get 500 (llama-cpp-python on malformed JSON and wrong types).",
+          error=_status(400, 500)),
+    Quirk("unwrapped_error", "error bodies lack the `{\"error\": ...}` wrapper.", error=_unwrapped),
+    Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code),
+    Quirk("unknown_model_ok", "unknown model ids are answered with 200 (llama.cpp, llama-cpp-python).",
+          any_model=True),
+    Quirk("tool_arguments_object", "tool-call `arguments` is a JSON object instead of a string.",
+          body=_each_message(_tool_arguments_as_objects)),
+    Quirk("tool_content_empty", "`content` is \"\" instead of null beside tool calls.",
+          body=_each_message(_empty_content_with_tool_calls)),
+    Quirk("stream_options_ignored", "`stream_options.include_usage` is ignored: no usage chunk (llama-cpp-python).",
+          request=_without("stream_options")),
+    Quirk("role_every_delta", "every stream delta repeats `role: assistant`.", chunks=_each_delta(_role_everywhere)),
+    Quirk("first_delta_without_role", "the first stream delta lacks `role` (llama.cpp).",
+          chunks=_each_delta(_no_first_role)),
+    Quirk("no_done", "the stream ends without `data: [DONE]`.", events=_without_done),
+    Quirk("usage_chunk_with_choices", "the usage chunk carries `choices: [{index: 0, delta: {}}]` (LiteLLM).",
+          chunks=_usage_chunk_with_choice),
+    Quirk("chunk_ids_vary", "every chunk has a different `id`.", chunks=_varying_ids),
+    Quirk("tool_deltas_repeat_id", "streamed tool-call deltas repeat id and name in every chunk "
+          "(llama-cpp-python).", chunks=_repeat_tool_headers),
+)}
+
+
+def unknown(names: Iterable[str]) -> list[str]:
+    return sorted(set(names) - set(QUIRKS))
+
+
+def _active(names: Iterable[str]) -> list[Quirk]:
+    chosen = set(names)
+    return [quirk for name, quirk in QUIRKS.items() if name in chosen]
+
+
+def apply_request(names: Iterable[str], request: Mapping[str, Any]) -> Body:
+    out = dict(request)
+    for quirk in _active(names):
+        if quirk.request is not None:
+            out = quirk.request(out)
+    return out
+
+
+def apply_body(names: Iterable[str], body: Body) -> Body:
+    for quirk in _active(names):
+        if quirk.body is not None:
+            body = quirk.body(body)
+    return body
+
+
+def apply_error(names: Iterable[str], status: int, body: Body) -> tuple[int, Body]:
+    for quirk in _active(names):
+        if quirk.error is not None:
+            status, body = quirk.error(status, body)
+    return status, body
+
+
+def apply_chunks(names: Iterable[str], chunks: list[Body]) -> list[Body]:
+    for quirk in _active(names):
+        if quirk.chunks is not None:
+            chunks = quirk.chunks(chunks)
+    return chunks
+
+
+def apply_events(names: Iterable[str], events: list[bytes]) -> list[bytes]:
+    for quirk in _active(names):
+        if quirk.events is not None:
+            events = quirk.events(events)
+    return events
+
+
+def any_model(names: Iterable[str]) -> bool:
+    return any(quirk.any_model for quirk in _active(names))
