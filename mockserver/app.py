@@ -155,7 +155,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_auth(request, config)
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
-    body = validate_request(await read_json(request, config))
+    body = validate_request(await read_json(request, config), context_windows=dict(config.context_windows))
     _check_model(body["model"], config)
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
