@@ -21,6 +21,7 @@ from .generation import DEFAULT_REFUSAL, Context, plan_completion
 from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
 from .timing import event_delays, generation_seconds, request_timing
+from .profiles import PROFILES
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -146,7 +147,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_auth(request, config)
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
-    body = validate_request(await read_json(request, config))
+    profile = PROFILES[config.profile]
+    body = validate_request(await read_json(request, config), extra_parameters=profile.parameters)
+    profile.check(body)
     _check_model(body["model"], config)
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from . import profiles
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
 from .quirks import QUIRKS
@@ -29,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--profile", choices=sorted(profiles.PROFILES), default="openai",
+                        help="compatibility profile: 'vllm' accepts and honours vLLM's extra request parameters "
+                             "(default: %(default)s)")
     parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
                         choices=list(QUIRKS),
                         help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
@@ -81,7 +85,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
-                  chaos=chaos, quirks=tuple(args.quirks))
+                  chaos=chaos, quirks=tuple(args.quirks), profile=args.profile)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
