@@ -154,6 +154,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
+    if scripted.recorded is not None:
+        return await double.send_recorded(request, scripted.recorded)
     plan = scripted.plan or plan_completion(effective, context)
     fault = fault or scripted.fault
     if body.get("stream"):
