@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,9 +153,9 @@ class _Obfuscator:
         return _PAD_POOL[start:start + length]
 
 
-def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[dict[str, Any]]:
-    """The whole stream as chunk objects, in order; `[DONE]` is the encoder's business."""
-    head = {
+def _head(plan: CompletionPlan) -> dict[str, Any]:
+    """The fields every chunk of one stream repeats unchanged."""
+    return {
         "id": plan.id,
         "object": "chat.completion.chunk",
         "created": plan.created,
@@ -163,29 +163,50 @@ def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()
         "service_tier": plan.service_tier,
         "system_fingerprint": plan.system_fingerprint,
     }
+
+
+def _bodies(plan: CompletionPlan, options: StreamOptions) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """What varies from chunk to chunk: its `choices` and its obfuscation padding (None when off)."""
     obfuscate = _Obfuscator(plan.id) if options.include_obfuscation else None
-
-    def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None, fragment: int) -> dict[str, Any]:
-        body = {**head, "choices": choices}
-        if options.include_usage:
-            body["usage"] = usage
-        if obfuscate is not None:
-            body["obfuscation"] = obfuscate(fragment)
-        return body
-
-    chunks = [
-        chunk([{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}], None,
-              _fragment_length(delta))
-        for index, (delta, logprobs) in _interleave(plan)
-    ]
-    chunks.extend(
-        chunk([{"index": choice.index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}],
-              None, 0)
-        for choice in plan.choices
-    )
+    for index, (delta, logprobs) in _interleave(plan):
+        padding = obfuscate(_fragment_length(delta)) if obfuscate else None
+        yield [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}], padding
+    for choice in plan.choices:
+        padding = obfuscate(0) if obfuscate else None
+        yield [{"index": choice.index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}], padding
     if options.include_usage:
-        chunks.append(chunk([], plan.usage, 0))
+        yield [], obfuscate(0) if obfuscate else None
+
+
+def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[dict[str, Any]]:
+    """The whole stream as chunk objects, in order (without `[DONE]`, which is not a chunk)."""
+    head = _head(plan)
+    chunks = []
+    for choices, padding in _bodies(plan, options):
+        chunk = {**head, "choices": choices}
+        if options.include_usage:
+            chunk["usage"] = None if choices else plan.usage
+        if padding is not None:
+            chunk["obfuscation"] = padding
+        chunks.append(chunk)
     return chunks
+
+
+def stream_events(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[bytes]:
+    """The stream as server-sent events, `[DONE]` last: byte for byte `stream_chunks` encoded, but the
+    head every chunk shares is encoded once, so each event only pays for what varies."""
+    prefix = b"data: " + orjson.dumps(_head(plan))[:-1] + b',"choices":'
+    null_usage = b',"usage":null' if options.include_usage else b""
+    final_usage = b',"usage":' + orjson.dumps(plan.usage)
+    dumps = orjson.dumps
+    events = []
+    for choices, padding in _bodies(plan, options):
+        event = prefix + dumps(choices) + (null_usage if choices else final_usage)
+        if padding is not None:
+            event += b',"obfuscation":"' + padding.encode() + b'"'
+        events.append(event + b"}\n\n")
+    events.append(DONE_EVENT)
+    return events
 
 
 def choice_chunk_count(plan: CompletionPlan) -> int:
@@ -198,8 +219,8 @@ def encode_event(payload: Any) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
-def encode_stream(chunks: Iterable[dict[str, Any]]) -> list[bytes]:
-    """Every event of the stream, `[DONE]` last."""
+def encode_stream(chunks: list[dict[str, Any]]) -> list[bytes]:
+    """Chunk objects (perhaps altered after `stream_chunks`) as events, `[DONE]` last."""
     events = [encode_event(chunk) for chunk in chunks]
     events.append(DONE_EVENT)
     return events
