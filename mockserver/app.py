@@ -157,7 +157,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
     profile = PROFILES[config.profile]
-    body = validate_request(await read_json(request, config), extra_parameters=profile.parameters)
+    body = validate_request(await read_json(request, config), extra_parameters=profile.parameters,
+                            context_windows=dict(config.context_windows))
     profile.check(body)
     _check_model(body["model"], config)
     context = _context(request, config)

@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
                                "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
                                "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
+    controls.add_argument("--context-window", dest="context_windows", action="append", default=[],
+                          metavar="MODEL=TOKENS",
+                          help="override a model's context window (repeatable); longer prompts get 400 "
+                               "context_length_exceeded")
     controls.add_argument("--admin-key", default=None, metavar="KEY",
                           help="require this Bearer key on the /_mock/ admin API")
     controls.add_argument("--no-admin", dest="admin", action="store_false",
@@ -87,6 +91,12 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     for flag, value in (("--rate-limit-rpm", args.rate_limit_rpm), ("--rate-limit-tpm", args.rate_limit_tpm)):
         if value is not None and value < 1:
             parser.error(f"{flag} must be a positive integer")
+    windows = []
+    for item in args.context_windows:
+        model, _, tokens = item.partition("=")
+        if not model.strip() or not tokens.strip().isdigit() or int(tokens) < 1:
+            parser.error(f"--context-window expects MODEL=TOKENS with a positive whole number, got {item!r}")
+        windows.append((model.strip(), int(tokens)))
     try:
         scenario = load_scenario(args.scenario) if args.scenario else Scenario()
         chaos = parse_chaos(args.chaos)
@@ -97,7 +107,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
                   chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
-                  quirks=tuple(args.quirks), profile=args.profile)
+                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile)
 
 
 def build_record_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,8 @@ class Config:
     chaos: tuple[tuple[str, float], ...] = ()
     """(fault kind, probability) pairs rolled per request from the seed and the request's sequence number."""
     journal_size: int = 1000
+    context_windows: tuple[tuple[str, int], ...] = ()
+    """(model id, tokens) pairs overriding the model table's context window."""
     replay: Cassette | None = None
     """Recorded exchanges to serve for the requests they match."""
     replay_timing: bool = False
