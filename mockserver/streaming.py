@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from .tokenizer import tokenize
 
 DONE_EVENT = b"data: [DONE]\n\n"
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -28,6 +29,7 @@ CONTENT_TYPE = "text/event-stream; charset=utf-8"
 Delta = tuple[dict[str, Any], dict[str, Any] | None]
 """A choice delta and the `logprobs` object that goes beside it."""
 
+_AUDIO_SLICE = 8192
 _PAD_BLOCK = 16
 _PAD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _PAD_POOL = "".join(random.Random(0x0B5F).choices(_PAD_ALPHABET, k=4096))
@@ -107,9 +109,22 @@ def choice_deltas(choice: ChoicePlan) -> list[Delta]:
         deltas.extend(({"function_call": {"arguments": token}}, None) for token in call.argument_tokens)
     else:
         deltas.append(({**role, "content": None, "refusal": None}, _logprob_slot(choice, [])))
-    if choice.audio is not None:
-        deltas.insert(1, ({"audio": choice.audio}, None))
+        if choice.audio is not None:
+            deltas.extend(_audio_deltas(choice.audio))
     return deltas
+
+
+def _audio_deltas(audio: Mapping[str, Any]) -> Iterator[Delta]:
+    """Spoken replies stream `delta.audio` in parts that concatenate to `message.audio`: the id with
+    the first transcript token, the rest of the transcript a token at a time, the base64 data in
+    slices (each whole base64 quanta, so each decodes on its own), and last the `expires_at` alone,
+    as the audio models end their streams."""
+    for position, token in enumerate(tokenize(audio["transcript"])):
+        yield {"audio": {"id": audio["id"], "transcript": token} if position == 0 else {"transcript": token}}, None
+    data = audio["data"]
+    for start in range(0, len(data), _AUDIO_SLICE):
+        yield {"audio": {"data": data[start:start + _AUDIO_SLICE]}}, None
+    yield {"audio": {"expires_at": audio["expires_at"]}}, None
 
 
 def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
@@ -125,7 +140,7 @@ def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
 
 
 def _fragment_length(delta: dict[str, Any]) -> int:
-    text = delta.get("content") or delta.get("refusal") or ""
+    text = delta.get("content") or delta.get("refusal") or delta.get("audio", {}).get("transcript") or ""
     for call in delta.get("tool_calls") or ():
         text += call.get("function", {}).get("arguments", "") + call.get("custom", {}).get("input", "")
     if "function_call" in delta:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Any
 
@@ -95,6 +96,21 @@ def test_custom_tool_calls_stream_their_input() -> None:
     assert deltas[0]["tool_calls"] == [{"index": 0, "id": "call_c", "type": "custom",
                                         "custom": {"name": "shell", "input": ""}}]
     assert deltas[1:-1] == [{"tool_calls": [{"index": 0, "custom": {"input": t}}]} for t in ("ls", " -la")]
+
+
+def test_audio_streams_transcript_then_data_then_expiry() -> None:
+    data = base64.b64encode(bytes(range(256)) * 64).decode()
+    audio = {"id": "audio_1", "data": data, "expires_at": 99, "transcript": "Hello there"}
+    chunks = stream_chunks(_plan(ChoicePlan(0, "stop", audio=audio)))
+    _valid(chunks)
+    deltas = _deltas(chunks, 0)
+    assert deltas[0] == {"role": "assistant", "content": None, "refusal": None}
+    parts = [d["audio"] for d in deltas[1:-1]]
+    assert parts[0] == {"id": "audio_1", "transcript": "Hello"} and parts[1] == {"transcript": " there"}
+    slices = [p["data"] for p in parts if "data" in p]
+    assert len(slices) > 1 and "".join(slices) == data
+    assert all(base64.b64decode(piece, validate=True) for piece in slices)
+    assert parts[-1] == {"expires_at": 99} and deltas[-1] == {}
 
 
 def test_legacy_function_call_streams_name_then_arguments() -> None:
