@@ -495,30 +495,54 @@ def _tool_names(request: Mapping[str, Any]) -> set[str]:
     return names
 
 
-def matches(match: Match, request: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """The parts of a request that rules test, computed once per request rather than once per rule."""
+
+    request: Mapping[str, Any]
+    texts: tuple[str | None, ...]
+    last_user: str | None
+    last_role: str | None
+    tool_names: frozenset[str]
+    tool_choice: str | None
+    headers: Mapping[str, str]
+
+    @classmethod
+    def of(cls, request: Mapping[str, Any], headers: Mapping[str, str]) -> RequestView:
+        messages = request.get("messages") or []
+        return cls(
+            request=request,
+            texts=tuple(_content_text(m.get("content")) for m in messages),
+            last_user=_last_user_text(messages),
+            last_role=messages[-1].get("role") if messages else None,
+            tool_names=frozenset(_tool_names(request)),
+            tool_choice=_tool_choice_name(request.get("tool_choice")),
+            headers={k.lower(): v for k, v in headers.items()},
+        )
+
+
+def matches(match: Match, view: RequestView) -> bool:
     """Whether the request satisfies every condition the match states (ignoring `nth`)."""
-    messages = request.get("messages") or []
+    request = view.request
     if match.model is not None and not match.model.test(request.get("model")):
         return False
-    if match.message is not None and not any(match.message.test(_content_text(m.get("content"))) for m in messages):
+    if match.last_user is not None and not match.last_user.test(view.last_user):
         return False
-    if match.last_user is not None and not match.last_user.test(_last_user_text(messages)):
+    if match.message is not None and not any(match.message.test(text) for text in view.texts):
         return False
-    if match.role is not None and (not messages or messages[-1].get("role") != match.role):
+    if match.role is not None and view.last_role != match.role:
         return False
     if match.tools is not None:
-        names = _tool_names(request)
         if isinstance(match.tools, bool):
             if bool(request.get("tools")) != match.tools:
                 return False
-        elif not set(match.tools) <= names:
+        elif not view.tool_names.issuperset(match.tools):
             return False
-    if match.tool_choice is not None and _tool_choice_name(request.get("tool_choice")) != match.tool_choice:
+    if match.tool_choice is not None and view.tool_choice != match.tool_choice:
         return False
     if match.stream is not None and bool(request.get("stream")) != match.stream:
         return False
-    lowered = {k.lower(): v for k, v in headers.items()}
-    if any(not test.test(lowered.get(name)) for name, test in match.headers):
+    if any(not test.test(view.headers.get(name)) for name, test in match.headers):
         return False
     return all(_field_ok(test, request) for test in match.body)
 
@@ -536,11 +560,12 @@ def select(rules: Sequence[Rule], request: Mapping[str, Any], headers: Mapping[s
     Every rule whose match accepts the request sees it (that is what `nth` counts), whether or not an
     earlier rule answers; only the answering rule's `used` count grows, which is what `times` limits.
     """
+    view = RequestView.of(request, headers)
     seen = dict(counts.seen)
     used = dict(counts.used)
     chosen: Rule | None = None
     for rule in rules:
-        if not matches(rule.match, request, headers):
+        if not matches(rule.match, view):
             continue
         seen[rule.id] = seen.get(rule.id, 0) + 1
         if chosen is not None:
