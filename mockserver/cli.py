@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import profiles
 from .cassette import CassetteError, load_cassette
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--profile", choices=sorted(profiles.PROFILES), default="openai",
+                        help="compatibility profile: 'vllm' accepts and honours vLLM's extra request parameters "
+                             "(default: %(default)s)")
     parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
                         choices=list(QUIRKS),
                         help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
@@ -103,7 +107,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
                   chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
-                  quirks=tuple(args.quirks), context_windows=tuple(windows))
+                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile)
 
 
 def build_record_parser() -> argparse.ArgumentParser:
