@@ -216,3 +216,15 @@ def test_streamed_responses_carry_the_headers_too(mock: MockServer) -> None:
     assert response.getheader("x-request-id", "").startswith("req_")
     assert response.getheader("openai-version") == "2020-10-01"
     assert response.getheader("x-ratelimit-limit-requests")
+
+
+def test_strict_error_is_configurable(mock: MockServer) -> None:
+    strict = {"status": 501, "message": "Not scripted in this test."}
+    assert call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": strict})[0] == 201
+    status, _, body = call(mock.url, "POST", "/v1/chat/completions", CHAT)
+    assert (status, body["error"]["message"], body["error"]["type"]) == (501, strict["message"], "server_error")
+    assert call(mock.url, "GET", "/_mock/rules")[2]["strict"] is True
+    status, _, body = call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": {"status": 200}})
+    assert status == 400 and body["error"]["param"] == "strict.status"
+    call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": False})
+    assert call(mock.url, "POST", "/v1/chat/completions", CHAT)[0] == 200
