@@ -41,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run only this group (repeatable): {', '.join(GROUPS)}")
     parser.add_argument("--skip", action="append", default=[], metavar="GROUP", choices=list(GROUPS),
                         help="skip this group (repeatable)")
+    parser.add_argument("--max-output-tokens", type=int, default=None, metavar="N",
+                        help="add max_tokens N to valid requests that set no limit (for slow or paid servers)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request (default: 60)")
     parser.add_argument("--strict-seed", action="store_true",
                         help="make seed_reproducible a failure instead of a warning")
@@ -75,8 +77,9 @@ def _write_reports(result: RunResult, args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0:
-        parser.error("--max-examples, --max-requests and --timeout must be positive")
+    if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0 or (
+            args.max_output_tokens is not None and args.max_output_tokens < 1):
+        parser.error("--max-examples, --max-requests, --max-output-tokens and --timeout must be positive")
     terminal = report.Terminal()
 
     def announce(url: str, model: str, groups: Sequence[Group]) -> None:
@@ -90,6 +93,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                            headers=_headers(args.header, parser), max_examples=args.max_examples,
                            max_requests=args.max_requests, seed=args.seed, only=args.only, skip=args.skip,
                            require_auth=args.require_auth, strict_seed=args.strict_seed, timeout=args.timeout,
+                           max_output_tokens=args.max_output_tokens,
                            mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
                            done=terminal.group_done)
     except ServerUnreachable as exc:

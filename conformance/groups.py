@@ -106,12 +106,17 @@ def probe_error(client: Client, case: InvalidCase) -> list[Outcome]:
 class Group:
     name: str
     doc: str
-    strategy: Callable[[str], st.SearchStrategy[Any]]
+    strategy: Callable[[str], st.SearchStrategy[Any] | list[st.SearchStrategy[Any]]]
+    """Examples for a model id; a list gives parts that are explored separately."""
     probe: Callable[[Client, Any], list[Outcome]]
     requests_per_example: int = 1
     needs_auth: bool = False
     example_scale: int = 1
     """Examples per `--max-examples`: cheap groups with many distinct rules (errors) get more."""
+
+    def strategies(self, model: str) -> list[st.SearchStrategy[Any]]:
+        made = self.strategy(model)
+        return made if isinstance(made, list) else [made]
 
 
 GROUPS: dict[str, Group] = {group.name: group for group in (

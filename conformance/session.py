@@ -55,6 +55,7 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
               headers: Mapping[str, str] | None = None, max_examples: int = DEFAULT_MAX_EXAMPLES,
               max_requests: int = DEFAULT_MAX_REQUESTS, seed: int = 0, only: Sequence[str] = (),
               skip: Sequence[str] = (), require_auth: bool = False, strict_seed: bool = False,
+              max_output_tokens: int | None = None,
               timeout: float = 60.0, mock_quirks: Sequence[str] = (), announce: Announce | None = None,
               progress: Progress | None = None, done: Callable[[GroupRecord], None] | None = None) -> RunResult:
     """Run the selected groups and return the result. Raises ValueError for a bad selection or a server
@@ -68,5 +69,5 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
         if announce is not None:
             announce(url, chosen, groups)
         options = Options(model=chosen, max_examples=max_examples, seed=seed, require_auth=require_auth,
-                          strict_seed=strict_seed)
+                          strict_seed=strict_seed, max_output_tokens=max_output_tokens)
         return Runner(client, options, progress).run(groups, done)
