@@ -12,8 +12,9 @@ from mockserver.quirks import QUIRKS
 
 from . import report
 from .client import ServerUnreachable
+from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import GROUPS, Group
-from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, SHRINK_ALLOWANCE, RunResult, estimate
+from .runner import SHRINK_ALLOWANCE, RunResult, estimate
 from .session import run_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

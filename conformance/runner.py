@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from mockserver.contract import model_info
 
 from .checks import CATALOGUE
+from .defaults import DEFAULT_MAX_EXAMPLES
 from .client import BudgetExhausted, Client, ServerUnreachable
 from .groups import GROUPS, Group, Outcome
 from .outcome import failure_type
@@ -25,8 +26,6 @@ from .strategies import InvalidCase
 WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""
 
-DEFAULT_MAX_EXAMPLES = 10
-DEFAULT_MAX_REQUESTS = 400
 SHRINK_ALLOWANCE = 4
 """A group may spend this many times its generation requests on shrinking before it stops."""
 
@@ -238,15 +237,16 @@ class Runner:
 
         try:
             prop()
-        except _StopPart as stop:
-            if stop.unreachable is not None:
+        except BaseException as exc:  # the checks' failures, grouped by Hypothesis; _record has kept them
+            stop = _find_stop(exc)
+            if stop is None and not isinstance(exc, Exception):
+                raise
+            if stop is not None and stop.unreachable is not None:
                 raise stop.unreachable from None
-            if stop.reason == "budget":
+            if stop is not None and stop.reason == "budget":
                 stats.stopped = "request budget reached"
-            else:
+            elif stop is not None:
                 stats.shrink_capped = True
-        except Exception:
-            pass  # Hypothesis re-raises the checks' failures (grouped); _record has kept each of them
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
         """Every group in turn; `done` hears about each as it ends. Groups past the budget are recorded as
@@ -261,3 +261,14 @@ class Runner:
                 done(stats)
         self.result.requests = self.client.sent
         return self.result
+
+
+def _find_stop(exc: BaseException) -> _StopPart | None:
+    """The `_StopPart` in what Hypothesis raised, which groups it with any failures it had found."""
+    if isinstance(exc, _StopPart):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _find_stop(inner)
+        if found is not None:
+            return found
+    return None

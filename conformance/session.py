@@ -9,8 +9,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from .client import Client
+from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import Group
-from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, GroupRecord, Options, Progress, Runner, \
+from .runner import GroupRecord, Options, Progress, Runner, \
     RunResult, selected_groups
 
 MOCK_MODEL = "gpt-4o-mini"
