@@ -18,8 +18,9 @@ from .delivery import send_body, send_stream
 from .errors import ApiError
 from .faults import apply_fault, request_fault
 from .generation import DEFAULT_REFUSAL, Context, plan_completion
+from .plan import CompletionPlan
 from .response import completion_body
-from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks
+from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
 from .timing import event_delays, generation_seconds, request_timing
 from .validation import validate_request
 
@@ -141,21 +142,30 @@ def _context(request: web.Request, config: Config) -> Context:
                    refusal=_refusal(request))
 
 
+def _stream_events(plan: CompletionPlan, options: StreamOptions, quirk_names: tuple[str, ...]) -> list[bytes]:
+    """The fast byte-level encoder, unless quirks need the chunk objects to bend."""
+    if not quirk_names:
+        return stream_events(plan, options)
+    chunks = quirks.apply_chunks(quirk_names, stream_chunks(plan, options))
+    return quirks.apply_events(quirk_names, encode_stream(chunks))
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
     _check_auth(request, config)
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
-    body = validate_request(await read_json(request, config))
+    body = validate_request(await read_json(request, config), context_windows=dict(config.context_windows))
     _check_model(body["model"], config)
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
+    if scripted.recorded is not None:
+        return await double.send_recorded(request, scripted.recorded)
     plan = scripted.plan or plan_completion(effective, context)
     fault = fault or scripted.fault
     if body.get("stream"):
-        chunks = quirks.apply_chunks(config.quirks, stream_chunks(plan, StreamOptions.from_request(effective)))
-        events = quirks.apply_events(config.quirks, encode_stream(chunks))
+        events = _stream_events(plan, StreamOptions.from_request(effective), config.quirks)
         delays = event_delays(timing, choice_chunk_count(plan), len(events))
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = generation_seconds(timing, choice_chunk_count(plan))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 
+from .cassette import CassetteError, load_cassette
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
 from .quirks import QUIRKS
 from .scenarios import Scenario, ScenarioError, load_scenario
+from .record import serve_record
 from .server import serve
 from .timing import PROFILES, Timing
 
@@ -50,10 +53,21 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
                                "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
                                "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
+    controls.add_argument("--context-window", dest="context_windows", action="append", default=[],
+                          metavar="MODEL=TOKENS",
+                          help="override a model's context window (repeatable); longer prompts get 400 "
+                               "context_length_exceeded")
     controls.add_argument("--admin-key", default=None, metavar="KEY",
                           help="require this Bearer key on the /_mock/ admin API")
     controls.add_argument("--no-admin", dest="admin", action="store_false",
                           help="do not serve the /_mock/ admin API")
+    replay = parser.add_argument_group("replay (record a cassette with 'mockserver record')")
+    replay.add_argument("--replay", default=None, metavar="DIR",
+                        help="serve the exchanges recorded in this cassette for the requests they match")
+    replay.add_argument("--replay-timing", action="store_true",
+                        help="replay streams with the recorded time between events (default: as fast as possible)")
+    replay.add_argument("--replay-miss", choices=("generate", "error"), default="generate",
+                        help="answer requests no recording matches by generating (default) or with a 404 error")
     return parser
 
 
@@ -73,16 +87,43 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     for flag, value in (("--rate-limit-rpm", args.rate_limit_rpm), ("--rate-limit-tpm", args.rate_limit_tpm)):
         if value is not None and value < 1:
             parser.error(f"{flag} must be a positive integer")
+    windows = []
+    for item in args.context_windows:
+        model, _, tokens = item.partition("=")
+        if not model.strip() or not tokens.strip().isdigit() or int(tokens) < 1:
+            parser.error(f"--context-window expects MODEL=TOKENS with a positive whole number, got {item!r}")
+        windows.append((model.strip(), int(tokens)))
     try:
         scenario = load_scenario(args.scenario) if args.scenario else Scenario()
         chaos = parse_chaos(args.chaos)
-    except ScenarioError as exc:
+        cassette = load_cassette(args.replay) if args.replay else None
+    except (ScenarioError, CassetteError) as exc:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
-                  chaos=chaos, quirks=tuple(args.quirks))
+                  chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
+                  quirks=tuple(args.quirks), context_windows=tuple(windows))
+
+
+def build_record_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver record",
+        description="Proxy to a real OpenAI-compatible server and write each chat completion exchange to a "
+                    "cassette that 'mockserver --replay DIR' serves.",
+    )
+    parser.add_argument("--upstream", required=True, metavar="URL",
+                        help="the base URL a client would use, e.g. https://api.openai.com/v1")
+    parser.add_argument("--cassette", required=True, metavar="DIR", help="directory to write exchanges into")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    serve(config_from_args(argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["record"]:
+        args = build_record_parser().parse_args(arguments[1:])
+        serve_record(args.upstream, args.cassette, args.host, args.port)
+        return
+    serve(config_from_args(arguments))

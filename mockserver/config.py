@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .cassette import Cassette
 from .quirks import unknown as unknown_quirks
 from .scenarios import Scenario
 from .timing import Timing
@@ -39,6 +40,14 @@ class Config:
     chaos: tuple[tuple[str, float], ...] = ()
     """(fault kind, probability) pairs rolled per request from the seed and the request's sequence number."""
     journal_size: int = 1000
+    context_windows: tuple[tuple[str, int], ...] = ()
+    """(model id, tokens) pairs overriding the model table's context window."""
+    replay: Cassette | None = None
+    """Recorded exchanges to serve for the requests they match."""
+    replay_timing: bool = False
+    """Replay streams with the recorded time between events (otherwise as fast as possible)."""
+    replay_miss: str = "generate"
+    """On a request no recording matches: `generate` a reply, or `error` (404 unmatched_request)."""
     timing: Timing = Timing()
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
     quirks: tuple[str, ...] = ()

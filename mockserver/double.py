@@ -20,10 +20,12 @@ import orjson
 from aiohttp import web
 
 from . import headers as response_headers
+from .cassette import Exchange, replay_steps, request_key
 from .chaos import chaos_action
 from .config import Config
+from .delivery import send_stream
 from .errors import ApiError
-from .faults import Fault
+from .faults import Delivery, Fault
 from .generation import Context, completion_limit
 from .journal import Entry, Journal, redact
 from .plan import CompletionPlan
@@ -46,6 +48,7 @@ class DoubleState:
         self.journal = Journal(config.journal_size)
         self.limits = Limits(config.rate_limit_rpm, config.rate_limit_tpm)
         self.buckets: dict[str, KeyState] = {}
+        self.replayed: dict[str, int] = {}
         self._arrivals = 0
         # Numbers the default ids of rules added later, so ids stay unique across resets.
         self.rule_serial = len(self.rules)
@@ -57,6 +60,7 @@ class DoubleState:
         self.counts = Counts()
         self.journal.clear()
         self.buckets = {}
+        self.replayed = {}
 
     def arrive(self) -> tuple[int, str]:
         """The next arrival number and the request id derived from it."""
@@ -66,6 +70,15 @@ class DoubleState:
     def admit(self, key: str, cost: int, now: float) -> Verdict:
         self.buckets, verdict = admit(self.buckets, key, cost, now, self.limits)
         return verdict
+
+    def recording(self, body: Mapping[str, Any]) -> Exchange | None:
+        """The cassette's next exchange for this request, if replaying and one matches."""
+        if self.config.replay is None:
+            return None
+        key = request_key(body)
+        occurrence = self.replayed.get(key, 0)
+        self.replayed[key] = occurrence + 1
+        return self.config.replay.find(body, occurrence)
 
     def choose(self, body: Mapping[str, Any], request_headers: Mapping[str, str]) -> tuple[Rule | None, Action | None]:
         rule, action, self.counts = select(self.rules, body, request_headers, self.counts)
@@ -123,6 +136,8 @@ class Scripted:
 
     plan: CompletionPlan | None = None
     fault: Fault | None = None
+    recorded: Exchange | None = None
+    """A cassette's exchange to send as recorded, instead of any plan."""
 
 
 async def scripted(request: web.Request, body: Mapping[str, Any], context: Context) -> Scripted:
@@ -141,6 +156,12 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
     if action is None:
         action = chaos_action(state.config.chaos, state.config.seed, context.sequence)
     if action is None:
+        recorded = state.recording(body)
+        if recorded is not None:
+            return Scripted(recorded=recorded)
+        if state.config.replay is not None and state.config.replay_miss == "error":
+            raise ApiError("unmatched_request", f"No recorded exchange in {state.config.replay.directory} matches "
+                           "this request.")
         if state.strict:
             raise ApiError("unmatched_request", "No scenario rule matches this request and the scenario is strict.")
         return Scripted()
@@ -150,6 +171,16 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
         raise _error(action)
     plan = reply_plan(action, body, context) if action.kind in REPLY_ACTIONS else None
     return Scripted(plan, action.fault)
+
+
+async def send_recorded(request: web.Request, exchange: Exchange) -> web.StreamResponse:
+    """A cassette's response as it was recorded: status, kept headers and body, or the stream's events
+    (a stream's headers are this server's own, since they leave before the first event)."""
+    if exchange.events is None:
+        body = exchange.body.encode() if isinstance(exchange.body, str) else orjson.dumps(exchange.body)
+        return web.Response(body=body, status=exchange.status, headers=exchange.headers)
+    timed = request.app[STATE_KEY].config.replay_timing
+    return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))))
 
 
 def _parsed_body(raw: bytes) -> Any:

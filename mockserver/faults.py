@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .contract import error_kinds
+from .contract import error_kind, error_kinds
 from .errors import ApiError
 from .streaming import encode_event
 
@@ -31,11 +31,6 @@ FAULT_HEADER = "X-Mock-Fault"
 FaultKind = Literal["cut", "truncate", "error", "stall", "malformed"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("cut", "truncate", "error", "stall", "malformed")
 
-_DEFAULT_MESSAGES = {
-    "server_error": "The server had an error while processing your request. Sorry about that!",
-    "overloaded": "That model is currently overloaded with other requests. You can retry your request.",
-    "rate_limit_exceeded": "Rate limit reached for requests. Please try again later.",
-}
 _MAX_STALL_MS = 600_000
 
 
@@ -50,7 +45,7 @@ class Fault:
     """For `stall`: how long the stream pauses."""
 
     def api_error(self) -> ApiError:
-        message = _DEFAULT_MESSAGES.get(self.error, f"The request failed with a simulated {self.error} error.")
+        message = error_kind(self.error).message or f"The request failed with a simulated {self.error} error."
         return ApiError(self.error, message)
 
 

@@ -7,18 +7,20 @@ self-tests all call `plan_completion` and only differ in how they write the plan
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import prose
+from .audio import audio_message, audio_tokens
 from .contract import FINISH_LENGTH, FINISH_STOP, model_info
 from .logprobs import token_logprobs
 from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from .seeding import content_digest, rng_for, short_id, system_fingerprint
 from .structured import structured_tokens
-from .tokenizer import prompt_tokens, token_id, tokenize
+from .tokenizer import prompt_audio_tokens, prompt_tokens, token_id, tokenize
 from .tools import plan_tool_reply, tool_result_preamble
 
 _NATURAL_LENGTH = (16, 64)
@@ -158,15 +160,29 @@ def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
     finish = FINISH_STOP
     if budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
+    if "audio" in (request.get("modalities") or ()):
+        spoken = _spoken(request, digest, index, tokens, context)
+        return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
     return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens),
                       logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+
+
+def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Sequence[str],
+            context: Context) -> dict[str, Any]:
+    """With audio output the text becomes the transcript and `content` stays null, as in the real API."""
+    options = request["audio"]
+    voice = options["voice"] if isinstance(options["voice"], str) else options["voice"].get("id", "")
+    audio_id = "audio_" + hashlib.blake2b(digest + f"|audio|{index}".encode(), digest_size=16).hexdigest()
+    return audio_message(audio_id, tokens, voice, options["format"], context.created)
 
 
 def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
     visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
     visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
     visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
-    completion = visible + reasoning
+    spoken = sum(audio_tokens(len(tokenize(c.audio["transcript"]))) for c in choices if c.audio is not None)
+    visible += sum(len(tokenize(c.audio["transcript"])) for c in choices if c.audio is not None)
+    completion = visible + reasoning + spoken
     prompt = prompt_tokens(request)
     prediction = request.get("prediction") or {}
     rejected = 0
@@ -178,10 +194,10 @@ def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: 
         "prompt_tokens": prompt,
         "completion_tokens": completion,
         "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": prompt_audio_tokens(request)},
         "completion_tokens_details": {
             "reasoning_tokens": reasoning,
-            "audio_tokens": 0,
+            "audio_tokens": spoken,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": rejected,
         },

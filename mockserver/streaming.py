@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from .tokenizer import tokenize
 
 DONE_EVENT = b"data: [DONE]\n\n"
 CONTENT_TYPE = "text/event-stream; charset=utf-8"
@@ -28,6 +29,7 @@ CONTENT_TYPE = "text/event-stream; charset=utf-8"
 Delta = tuple[dict[str, Any], dict[str, Any] | None]
 """A choice delta and the `logprobs` object that goes beside it."""
 
+_AUDIO_SLICE = 8192
 _PAD_BLOCK = 16
 _PAD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _PAD_POOL = "".join(random.Random(0x0B5F).choices(_PAD_ALPHABET, k=4096))
@@ -107,9 +109,22 @@ def choice_deltas(choice: ChoicePlan) -> list[Delta]:
         deltas.extend(({"function_call": {"arguments": token}}, None) for token in call.argument_tokens)
     else:
         deltas.append(({**role, "content": None, "refusal": None}, _logprob_slot(choice, [])))
-    if choice.audio is not None:
-        deltas.insert(1, ({"audio": choice.audio}, None))
+        if choice.audio is not None:
+            deltas.extend(_audio_deltas(choice.audio))
     return deltas
+
+
+def _audio_deltas(audio: Mapping[str, Any]) -> Iterator[Delta]:
+    """Spoken replies stream `delta.audio` in parts that concatenate to `message.audio`: the id with
+    the first transcript token, the rest of the transcript a token at a time, the base64 data in
+    slices (each whole base64 quanta, so each decodes on its own), and last the `expires_at` alone,
+    as the audio models end their streams."""
+    for position, token in enumerate(tokenize(audio["transcript"])):
+        yield {"audio": {"id": audio["id"], "transcript": token} if position == 0 else {"transcript": token}}, None
+    data = audio["data"]
+    for start in range(0, len(data), _AUDIO_SLICE):
+        yield {"audio": {"data": data[start:start + _AUDIO_SLICE]}}, None
+    yield {"audio": {"expires_at": audio["expires_at"]}}, None
 
 
 def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
@@ -125,7 +140,7 @@ def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
 
 
 def _fragment_length(delta: dict[str, Any]) -> int:
-    text = delta.get("content") or delta.get("refusal") or ""
+    text = delta.get("content") or delta.get("refusal") or delta.get("audio", {}).get("transcript") or ""
     for call in delta.get("tool_calls") or ():
         text += call.get("function", {}).get("arguments", "") + call.get("custom", {}).get("input", "")
     if "function_call" in delta:
@@ -151,9 +166,9 @@ class _Obfuscator:
         return _PAD_POOL[start:start + length]
 
 
-def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[dict[str, Any]]:
-    """The whole stream as chunk objects, in order; `[DONE]` is the encoder's business."""
-    head = {
+def _head(plan: CompletionPlan) -> dict[str, Any]:
+    """The fields every chunk of one stream repeats unchanged."""
+    return {
         "id": plan.id,
         "object": "chat.completion.chunk",
         "created": plan.created,
@@ -161,29 +176,50 @@ def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()
         "service_tier": plan.service_tier,
         "system_fingerprint": plan.system_fingerprint,
     }
+
+
+def _bodies(plan: CompletionPlan, options: StreamOptions) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
+    """What varies from chunk to chunk: its `choices` and its obfuscation padding (None when off)."""
     obfuscate = _Obfuscator(plan.id) if options.include_obfuscation else None
-
-    def chunk(choices: list[dict[str, Any]], usage: dict[str, Any] | None, fragment: int) -> dict[str, Any]:
-        body = {**head, "choices": choices}
-        if options.include_usage:
-            body["usage"] = usage
-        if obfuscate is not None:
-            body["obfuscation"] = obfuscate(fragment)
-        return body
-
-    chunks = [
-        chunk([{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}], None,
-              _fragment_length(delta))
-        for index, (delta, logprobs) in _interleave(plan)
-    ]
-    chunks.extend(
-        chunk([{"index": choice.index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}],
-              None, 0)
-        for choice in plan.choices
-    )
+    for index, (delta, logprobs) in _interleave(plan):
+        padding = obfuscate(_fragment_length(delta)) if obfuscate else None
+        yield [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}], padding
+    for choice in plan.choices:
+        padding = obfuscate(0) if obfuscate else None
+        yield [{"index": choice.index, "delta": {}, "logprobs": None, "finish_reason": choice.finish_reason}], padding
     if options.include_usage:
-        chunks.append(chunk([], plan.usage, 0))
+        yield [], obfuscate(0) if obfuscate else None
+
+
+def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[dict[str, Any]]:
+    """The whole stream as chunk objects, in order (without `[DONE]`, which is not a chunk)."""
+    head = _head(plan)
+    chunks = []
+    for choices, padding in _bodies(plan, options):
+        chunk = {**head, "choices": choices}
+        if options.include_usage:
+            chunk["usage"] = None if choices else plan.usage
+        if padding is not None:
+            chunk["obfuscation"] = padding
+        chunks.append(chunk)
     return chunks
+
+
+def stream_events(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[bytes]:
+    """The stream as server-sent events, `[DONE]` last: byte for byte `stream_chunks` encoded, but the
+    head every chunk shares is encoded once, so each event only pays for what varies."""
+    prefix = b"data: " + orjson.dumps(_head(plan))[:-1] + b',"choices":'
+    null_usage = b',"usage":null' if options.include_usage else b""
+    final_usage = b',"usage":' + orjson.dumps(plan.usage)
+    dumps = orjson.dumps
+    events = []
+    for choices, padding in _bodies(plan, options):
+        event = prefix + dumps(choices) + (null_usage if choices else final_usage)
+        if padding is not None:
+            event += b',"obfuscation":"' + padding.encode() + b'"'
+        events.append(event + b"}\n\n")
+    events.append(DONE_EVENT)
+    return events
 
 
 def choice_chunk_count(plan: CompletionPlan) -> int:
@@ -196,8 +232,8 @@ def encode_event(payload: Any) -> bytes:
     return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
-def encode_stream(chunks: Iterable[dict[str, Any]]) -> list[bytes]:
-    """Every event of the stream, `[DONE]` last."""
+def encode_stream(chunks: list[dict[str, Any]]) -> list[bytes]:
+    """Chunk objects (perhaps altered after `stream_chunks`) as events, `[DONE]` last."""
     events = [encode_event(chunk) for chunk in chunks]
     events.append(DONE_EVENT)
     return events

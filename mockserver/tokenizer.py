@@ -81,6 +81,12 @@ def message_tokens(message: Mapping[str, Any]) -> int:
     return total
 
 
+def prompt_audio_tokens(request: Mapping[str, Any]) -> int:
+    """The share of the prompt that is audio input, which usage reports on its own."""
+    return sum(_part_tokens(part) for message in request["messages"] if isinstance(message.get("content"), list)
+               for part in message["content"] if isinstance(part, Mapping) and part.get("type") == "input_audio")
+
+
 def prompt_tokens(request: Mapping[str, Any]) -> int:
     """Tokens the request's prompt costs: messages, plus tool and schema definitions the model reads."""
     total = sum(message_tokens(m) for m in request["messages"]) + _REPLY_PRIMING

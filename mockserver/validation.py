@@ -338,10 +338,13 @@ def _check_model_rules(body: Mapping[str, Any]) -> None:
         if temperature is not None and temperature != 1:
             raise ApiError("unsupported_value", f"Unsupported value: 'temperature' does not support {temperature} "
                            "with this model. Only the default (1) value is supported.", param="temperature")
+
+
+def _check_context_window(body: Mapping[str, Any], window: int) -> None:
     tokens = prompt_tokens(body)
-    if tokens > info.context_window:
+    if tokens > window:
         raise ApiError("context_length_exceeded", f"This model's maximum context length is "
-                       f"{info.context_window} tokens. However, your messages resulted in {tokens} tokens. "
+                       f"{window} tokens. However, your messages resulted in {tokens} tokens. "
                        "Please reduce the length of the messages.", param="messages")
 
 
@@ -358,11 +361,13 @@ _SEMANTIC_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
 )
 
 
-def validate_request(body: Any, extra_parameters: frozenset[str] = frozenset()) -> dict[str, Any]:
+def validate_request(body: Any, extra_parameters: frozenset[str] = frozenset(),
+                     context_windows: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The body as a request the generator may trust, or the `ApiError` the real API would answer.
 
     `extra_parameters` are top-level names a compatibility profile adds; they are removed before the
-    schema check and are the profile's to interpret.
+    schema check and are the profile's to interpret. `context_windows` overrides the model table's
+    context window for the model ids it names.
     """
     if not isinstance(body, dict):
         raise invalid_request(f"Invalid type for request body: expected an object, but got {_type_name(body)} instead.")
@@ -374,4 +379,6 @@ def validate_request(body: Any, extra_parameters: frozenset[str] = frozenset()) 
     _check_schema(core)
     for rule in _SEMANTIC_RULES:
         rule(core)
+    model = core["model"]
+    _check_context_window(core, (context_windows or {}).get(model, model_info(model).context_window))
     return body

@@ -190,3 +190,16 @@ def test_chaos_delivery_faults_are_reproducible() -> None:
     assert runs[0] == runs[1]
     assert any(outcome.startswith(b"CUT:") for outcome in runs[0])
     assert any(outcome.endswith(b"data: [DONE]\n\n") for outcome in runs[0])
+
+
+@pytest.mark.parametrize("mock", [{"context_windows": (("gpt-4o-mini", 40), ("gpt-4", 20_000))}], indirect=True)
+def test_context_windows_are_overridable(mock: MockServer) -> None:
+    long_prompt = {"role": "user", "content": "river " * 60}
+    status, _, body = call(mock.url, "POST", "/v1/chat/completions", {**CHAT, "messages": [long_prompt]})
+    kind = error_kind("context_length_exceeded")
+    assert (status, body["error"]["code"], body["error"]["param"]) == (kind.status, kind.code, "messages")
+    assert "maximum context length is 40 tokens" in body["error"]["message"]
+    assert call(mock.url, "POST", "/v1/chat/completions", CHAT)[0] == 200
+    beyond_default = {"role": "user", "content": "river " * 9000}  # gpt-4's table window is 8192
+    status, _, _ = call(mock.url, "POST", "/v1/chat/completions", {"model": "gpt-4", "messages": [beyond_default]})
+    assert status == 200

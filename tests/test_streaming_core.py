@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 from typing import Any
 
@@ -15,7 +16,7 @@ from mockserver.contract import schema
 from mockserver.generation import Context, plan_completion
 from mockserver.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.response import completion_body
-from mockserver.streaming import DONE_EVENT, StreamOptions, encode_stream, stream_chunks
+from mockserver.streaming import DONE_EVENT, StreamOptions, encode_event, stream_chunks, stream_events
 
 
 @functools.cache
@@ -97,6 +98,21 @@ def test_custom_tool_calls_stream_their_input() -> None:
     assert deltas[1:-1] == [{"tool_calls": [{"index": 0, "custom": {"input": t}}]} for t in ("ls", " -la")]
 
 
+def test_audio_streams_transcript_then_data_then_expiry() -> None:
+    data = base64.b64encode(bytes(range(256)) * 64).decode()
+    audio = {"id": "audio_1", "data": data, "expires_at": 99, "transcript": "Hello there"}
+    chunks = stream_chunks(_plan(ChoicePlan(0, "stop", audio=audio)))
+    _valid(chunks)
+    deltas = _deltas(chunks, 0)
+    assert deltas[0] == {"role": "assistant", "content": None, "refusal": None}
+    parts = [d["audio"] for d in deltas[1:-1]]
+    assert parts[0] == {"id": "audio_1", "transcript": "Hello"} and parts[1] == {"transcript": " there"}
+    slices = [p["data"] for p in parts if "data" in p]
+    assert len(slices) > 1 and "".join(slices) == data
+    assert all(base64.b64decode(piece, validate=True) for piece in slices)
+    assert parts[-1] == {"expires_at": 99} and deltas[-1] == {}
+
+
 def test_legacy_function_call_streams_name_then_arguments() -> None:
     call = ToolCallPlan(id="unused", name="lookup", argument_tokens=("{", "}"))
     chunks = stream_chunks(_plan(ChoicePlan(0, "function_call", function_call=call)))
@@ -144,14 +160,15 @@ _WORDS = st.sampled_from(["alpha", "beta", "gamma", "delta", "the", "a"])
     max_tokens=st.none() | st.integers(1, 30),
     logprobs=st.booleans(),
     usage=st.booleans(),
+    obfuscation=st.booleans(),
     prompt=st.lists(_WORDS, min_size=1, max_size=5).map(" ".join),
     stop=st.none() | st.lists(_WORDS.map(lambda w: " " + w), min_size=1, max_size=2),
 )
 def test_generated_streams_rebuild_the_completion(n: int, max_tokens: int | None, logprobs: bool, usage: bool,
-                                                  prompt: str, stop: list[str] | None) -> None:
+                                                  obfuscation: bool, prompt: str, stop: list[str] | None) -> None:
     request: dict[str, Any] = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": prompt}], "n": n,
                                "max_tokens": max_tokens, "logprobs": logprobs, "stop": stop, "stream": True,
-                               "stream_options": {"include_usage": usage}}
+                               "stream_options": {"include_usage": usage, "include_obfuscation": obfuscation}}
     plan = plan_completion(request, Context(server_seed=3))
     chunks = stream_chunks(plan, StreamOptions.from_request(request))
     _valid(chunks)
@@ -169,8 +186,9 @@ def test_generated_streams_rebuild_the_completion(n: int, max_tokens: int | None
             assert streamed == choice["logprobs"]["content"]
     assert [c for c in chunks if "usage" in c and c["usage"] is not None] == (
         [chunks[-1]] if usage else [])
-    events = encode_stream(chunks)
+    events = stream_events(plan, StreamOptions.from_request(request))
     assert events[-1] == DONE_EVENT
+    assert events[:-1] == [encode_event(chunk) for chunk in chunks]
     assert [orjson.loads(e[len(b"data: "):]) for e in events[:-1]] == chunks
     assert all(e.startswith(b"data: ") and e.endswith(b"\n\n") and e.count(b"\n") == 2 for e in events)
 

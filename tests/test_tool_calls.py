@@ -5,8 +5,6 @@ from __future__ import annotations
 import enum
 import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -16,30 +14,12 @@ import pydantic
 import pytest
 from hypothesis import given, strategies as st
 
-from mockserver.contract import schema
+from jsonapi import ok, post
 from mockserver.tokenizer import tokenize
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")
-RESPONSE = jsonschema.Draft202012Validator(schema("chat_completion"))
 USER = [{"role": "user", "content": "Please help."}]
-
-
-def post(base_url: str, body: dict, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-    request = urllib.request.Request(base_url + "/chat/completions", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request) as reply:
-            return reply.status, json.load(reply)
-    except urllib.error.HTTPError as failure:
-        return failure.code, json.load(failure)
-
-
-def ok(base_url: str, body: dict, headers: dict[str, str] | None = None) -> dict:
-    status, reply = post(base_url, body, headers)
-    assert status == 200, reply
-    RESPONSE.validate(reply)
-    return reply
 
 
 def tool(entry: dict) -> dict:
@@ -305,3 +285,21 @@ def test_official_client_sees_refusals(client: openai.OpenAI) -> None:
 @given(st.text())
 def test_tokenizer_is_reversible_so_arguments_survive_chunking(text: str) -> None:
     assert "".join(tokenize(text)) == text
+
+
+def test_streamed_tool_calls_reassemble_to_the_plain_reply(client: openai.OpenAI) -> None:
+    tools = [tool(e) for e in CORPUS[:5]]
+    plain = client.chat.completions.create(model="gpt-4o", messages=USER, tools=tools)
+    calls: dict[int, dict[str, str]] = {}
+    finish = None
+    for chunk in client.chat.completions.create(model="gpt-4o", messages=USER, tools=tools, stream=True):
+        for choice in chunk.choices:
+            finish = choice.finish_reason or finish
+            for delta in choice.delta.tool_calls or ():
+                entry = calls.setdefault(delta.index, {"id": "", "name": "", "arguments": ""})
+                entry["id"] += delta.id or ""
+                entry["name"] += (delta.function.name or "") if delta.function else ""
+                entry["arguments"] += (delta.function.arguments or "") if delta.function else ""
+    expected = [{"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+                for c in plain.choices[0].message.tool_calls]
+    assert [calls[i] for i in sorted(calls)] == expected and finish == plain.choices[0].finish_reason
