@@ -14,7 +14,7 @@ from . import report
 from .client import ServerUnreachable
 from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import GROUPS, Group
-from .runner import SHRINK_ALLOWANCE, RunResult, estimate
+from .runner import ROUNDS, SHRINK_ALLOWANCE, RunResult, estimate
 from .session import run_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -86,8 +86,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     def announce(url: str, model: str, groups: Sequence[Group]) -> None:
         planned = estimate(groups, args.max_examples)
         terminal.line(f"conformance: {url}, model {model}, groups {', '.join(g.name for g in groups)}")
-        terminal.line(f"  about {planned} requests to generate examples (up to {planned * (1 + SHRINK_ALLOWANCE)} "
-                      f"if failures are shrunk); budget --max-requests {args.max_requests}")
+        worst = planned * (1 + SHRINK_ALLOWANCE) * ROUNDS
+        terminal.line(f"  about {planned} requests if the server conforms; shrinking failures and searching past "
+                      f"them can take up to {worst}; hard budget --max-requests {args.max_requests}")
 
     try:
         result = run_suite(args.base_url, model=args.model, api_key=args.api_key,

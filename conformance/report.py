@@ -46,6 +46,22 @@ def write_json(result: RunResult, path: str) -> None:
         handle.write("\n")
 
 
+def distinct(failures: list[Failure]) -> list[tuple[Failure, list[str]]]:
+    """Failures that say the same thing in several groups, once, with the smallest request and the
+    groups where they were seen."""
+    merged: dict[tuple[str, str, str], tuple[Failure, list[str]]] = {}
+    for failure in failures:
+        key = (failure.check, failure.expected, failure.seen)
+        if key not in merged:
+            merged[key] = (failure, [failure.group])
+            continue
+        best, groups = merged[key]
+        groups.append(failure.group)
+        if failure.size < best.size:
+            merged[key] = (failure, groups)
+    return list(merged.values())
+
+
 def _failure_text(failure: Failure) -> str:
     return (f"expected {failure.expected}\nseen {failure.seen}\n"
             f"minimal request: {json.dumps(failure.request)}\nreproduce: {failure.curl}")
@@ -107,8 +123,9 @@ def markdown(result: RunResult) -> str:
         if not failures:
             continue
         lines += ["", f"### {title}"]
-        for failure in failures:
-            lines += ["", f"**`{failure.check}`** (group `{failure.group}`): expected {failure.expected}; "
+        for failure, groups in distinct(failures):
+            where = ", ".join(f"`{group}`" for group in groups)
+            lines += ["", f"**`{failure.check}`** (group {where}): expected {failure.expected}; "
                       f"seen {_cell(failure.seen)}", "", "```sh", failure.curl, "```"]
     return "\n".join(lines) + "\n"
 
@@ -148,8 +165,8 @@ class Terminal:
             self.line(f"{record.name:<{width}}  {record.area:<12} {_MARK[record.status]:<14} "
                       f"{record.passed + record.failed}")
         for title, failures in (("FAILED", result.failures), ("WARNING", result.warnings)):
-            for failure in failures:
-                self.line(f"\n{title} {failure.check} (group {failure.group})")
+            for failure, groups in distinct(failures):
+                self.line(f"\n{title} {failure.check} (group {', '.join(groups)})")
                 for row in _failure_text(failure).splitlines():
                     self.line("  " + row)
         self.line(f"\n{len(result.failing_checks)} failing check(s), {len(result.warnings)} warning(s), {result.requests} "

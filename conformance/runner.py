@@ -27,7 +27,9 @@ WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""
 
 SHRINK_ALLOWANCE = 4
-"""A group may spend this many times its generation requests on shrinking before it stops."""
+"""A run may spend this many times its generation requests on shrinking before it stops."""
+ROUNDS = 3
+"""Runs per group part at most: a new round starts while the last one found new failing checks."""
 
 
 @dataclass
@@ -127,7 +129,8 @@ def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool
 
 
 def estimate(groups: Sequence[Group], max_examples: int) -> int:
-    """Requests spent generating examples; shrinking a failure adds up to SHRINK_ALLOWANCE times that."""
+    """Requests a conforming server gets. Each failure found costs more: shrinking it (up to
+    SHRINK_ALLOWANCE times a run's requests) and a further round of search (up to ROUNDS runs)."""
     return sum(group.requests_per_example * group.example_scale * max_examples for group in groups)
 
 
@@ -204,17 +207,26 @@ class Runner:
         parts = group.strategies(self.options.model)
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
         for strategy in parts:
-            if stats.stopped:
-                break
-            self._run_part(group, stats, strategy, examples)
+            muted: frozenset[str] = frozenset()
+            for attempt in range(ROUNDS):
+                if stats.stopped:
+                    break
+                before = set(stats.failing_checks)
+                self._run_part(group, stats, strategy, examples, muted, self.options.seed + attempt)
+                if stats.failing_checks <= before:
+                    break
+                muted = frozenset(stats.failing_checks)
         stats.requests = self.client.sent - start
         self.result.requests = self.client.sent
         return stats
 
-    def _run_part(self, group: Group, stats: GroupRecord, strategy: Any, examples: int) -> None:
+    def _run_part(self, group: Group, stats: GroupRecord, strategy: Any, examples: int, muted: frozenset[str],
+                  run_seed: int) -> None:
+        """One Hypothesis run. Checks in `muted` already failed (and were shrunk) in an earlier round:
+        they are still recorded but no longer stop the search, so they cannot hide other failures."""
         cap = self.client.sent + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
 
-        @seed(self.options.seed)
+        @seed(run_seed)
         @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
                   phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False)
@@ -228,7 +240,7 @@ class Runner:
                 raise _StopPart("budget") from None
             except ServerUnreachable as exc:
                 raise _StopPart("unreachable", exc) from None
-            failing = self._record(group, example, outcomes)
+            failing = [f for f in self._record(group, example, outcomes) if f[0] not in muted]
             if self.progress is not None:
                 self.progress(stats, len(stats.failing_checks))
             if failing:

@@ -37,7 +37,7 @@ def target(base_url: str | None, api_key: str | None, *, require_auth: bool = Fa
     config = Config(port=0, seed=0, models=tuple(known_models()), api_keys=(key,) if require_auth else (),
                     quirks=tuple(mock_quirks))
     with MockServer(config) as server:
-        yield server.base_url, key
+        yield server.base_url, key if require_auth or api_key else None
 
 
 def pick_model(client: Client, model: str | None) -> str | None:
