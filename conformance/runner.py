@@ -175,7 +175,7 @@ class Runner:
     def _warning_only(self, check: str) -> bool:
         return check in WARN_ONLY and not self.options.strict_seed
 
-    def _record(self, group: Group, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
+    def _record(self, group: Group, where: str, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
         stats = self.result.groups[group.name]
         stats.examples += 1
         payload, raw = _payload(example)
@@ -193,10 +193,10 @@ class Runner:
             if not record.warning:
                 stats.failing_checks.add(name)
                 failing.append((name, violation))
-            known = record.failures.get(group.name)
+            known = record.failures.get(where)
             if known is None or size <= known.size:
-                record.failures[group.name] = Failure(name, group.name, violation.expected, violation.seen,
-                                                      payload, self.client.curl(payload, raw), size)
+                record.failures[where] = Failure(name, where, violation.expected, violation.seen, payload,
+                                                 self.client.curl(payload, raw), size)
         return failing
 
     def run_group(self, group: Group) -> GroupRecord:
@@ -204,15 +204,15 @@ class Runner:
         others from being explored."""
         stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc)
         start = self.client.sent
-        parts = group.strategies(self.options.model)
+        parts = group.parts(self.options.model)
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
-        for strategy in parts:
+        for where, strategy in parts.items():
             muted: frozenset[str] = frozenset()
             for attempt in range(ROUNDS):
                 if stats.stopped:
                     break
                 before = set(stats.failing_checks)
-                self._run_part(group, stats, strategy, examples, muted, self.options.seed + attempt)
+                self._run_part(group, where, strategy, examples, muted, self.options.seed + attempt)
                 if stats.failing_checks <= before:
                     break
                 muted = frozenset(stats.failing_checks)
@@ -220,10 +220,11 @@ class Runner:
         self.result.requests = self.client.sent
         return stats
 
-    def _run_part(self, group: Group, stats: GroupRecord, strategy: Any, examples: int, muted: frozenset[str],
+    def _run_part(self, group: Group, where: str, strategy: Any, examples: int, muted: frozenset[str],
                   run_seed: int) -> None:
         """One Hypothesis run. Checks in `muted` already failed (and were shrunk) in an earlier round:
         they are still recorded but no longer stop the search, so they cannot hide other failures."""
+        stats = self.result.groups[group.name]
         cap = self.client.sent + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
 
         @seed(run_seed)
@@ -240,7 +241,7 @@ class Runner:
                 raise _StopPart("budget") from None
             except ServerUnreachable as exc:
                 raise _StopPart("unreachable", exc) from None
-            failing = [f for f in self._record(group, example, outcomes) if f[0] not in muted]
+            failing = [f for f in self._record(group, where, example, outcomes) if f[0] not in muted]
             if self.progress is not None:
                 self.progress(stats, len(stats.failing_checks))
             if failing:

@@ -391,12 +391,14 @@ def _unknown_model(model: str) -> st.SearchStrategy[InvalidCase]:
                      _base(model), st.sampled_from(WORDS))
 
 
-def invalid_requests(model: str) -> list[st.SearchStrategy[InvalidCase]]:
+def invalid_requests(model: str) -> dict[str, st.SearchStrategy[InvalidCase]]:
     """Each example breaks exactly one rule: a type, a range, a required field, an unknown parameter, an
     enum, a semantic rule, the JSON syntax, or the model id. One strategy per kind of rule, so each kind
-    is explored even when another one fails."""
-    return [_wrong_type(model), _out_of_range(model), _missing_required(model), _unknown_parameter(model),
-            _bad_enum(model), _semantic(model), _malformed(model), _unknown_model(model)]
+    is explored (and reported) even when another one fails."""
+    return {"wrong type": _wrong_type(model), "out of range": _out_of_range(model),
+            "missing required": _missing_required(model), "unknown parameter": _unknown_parameter(model),
+            "unknown enum value": _bad_enum(model), "semantic rule": _semantic(model),
+            "malformed JSON": _malformed(model), "unknown model": _unknown_model(model)}
 
 
 def auth_requests(model: str) -> st.SearchStrategy[InvalidCase]:
