@@ -154,6 +154,7 @@ class Runner:
         self.client = client
         self.options = options
         self.progress = progress
+        self._limit = client.max_requests
         self.result = RunResult(client.base_url, options.model, options.seed, options.max_examples,
                                 client.max_requests,
                                 {name: CheckRecord(name, info.area, info.doc) for name, info in CATALOGUE.items()},
@@ -199,10 +200,11 @@ class Runner:
                                                  self.client.curl(payload, raw), size)
         return failing
 
-    def run_group(self, group: Group) -> GroupRecord:
+    def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:
         """One Hypothesis run per part of the group, so a failure early in one part does not stop the
-        others from being explored."""
+        others from being explored. The group stops once the client has sent `limit` requests."""
         stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc)
+        self._limit = self.client.max_requests if limit is None else limit
         start = self.client.sent
         parts = group.parts(self.options.model)
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
@@ -233,6 +235,8 @@ class Runner:
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False)
         @given(strategy.map(self._capped))
         def prop(example: Any) -> None:
+            if self.client.sent >= self._limit:
+                raise _StopPart("budget" if self._limit >= self.client.max_requests else "share")
             if self.client.sent >= cap:
                 raise _StopPart("shrink")
             try:
@@ -258,18 +262,21 @@ class Runner:
                 raise stop.unreachable from None
             if stop is not None and stop.reason == "budget":
                 stats.stopped = "request budget reached"
+            elif stop is not None and stop.reason == "share":
+                stats.stopped = "its share of the request budget reached"
             elif stop is not None:
                 stats.shrink_capped = True
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
-        """Every group in turn; `done` hears about each as it ends. Groups past the budget are recorded as
-        stopped without a request."""
-        for group in groups:
+        """Every group in turn; `done` hears about each as it ends. Each group may spend an equal share of
+        what is left of the budget, so a server that fails a lot cannot starve the last groups."""
+        for position, group in enumerate(groups):
             if self.client.sent >= self.client.max_requests:
                 stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc,
                                                                      stopped="request budget reached")
             else:
-                stats = self.run_group(group)
+                share = (self.client.max_requests - self.client.sent) // (len(groups) - position)
+                stats = self.run_group(group, self.client.sent + max(1, share))
             if done is not None:
                 done(stats)
         self.result.requests = self.client.sent

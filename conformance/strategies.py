@@ -114,9 +114,8 @@ def _content(rich: bool) -> st.SearchStrategy[Any]:
 
 
 def _message(role: str, rich: bool) -> st.SearchStrategy[dict[str, Any]]:
-    base = st.fixed_dictionaries({"role": st.just(role), "content": _content(rich and role == "user")},
+    return st.fixed_dictionaries({"role": st.just(role), "content": _content(rich and role == "user")},
                                  optional={"name": st.sampled_from(WORDS)} if rich else {})
-    return base
 
 
 def _tool_exchange() -> st.SearchStrategy[list[dict[str, Any]]]:
