@@ -15,7 +15,7 @@ from aiohttp import web
 from .config import Config
 from .double import ADMIN_PREFIX, STATE_KEY, DoubleState
 from .errors import ApiError
-from .scenarios import ScenarioError, parse_rule
+from .scenarios import ScenarioError, parse_rule, parse_strict
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -55,12 +55,12 @@ async def clear_journal(request: web.Request) -> web.Response:
 
 async def list_rules(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json({"object": "list", "strict": state.strict,
+    return _json({"object": "list", "strict": state.strict is not None,
                   "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in state.rules]})
 
 
 async def add_rules(request: web.Request) -> web.Response:
-    """A rule object, or `{"rules": [...], "strict": bool}`; all are checked before any is added."""
+    """A rule object, or `{"rules": [...], "strict": true|false|{error}}`; all are checked before any is added."""
     state = _state(request)
     try:
         payload = orjson.loads(await request.read())
@@ -68,9 +68,12 @@ async def add_rules(request: web.Request) -> web.Response:
         raise ApiError("invalid_request", "The body must be a JSON rule or {\"rules\": [...]}.") from None
     batch = isinstance(payload, dict) and "rules" in payload and "match" not in payload
     items = payload.get("rules") if batch else [payload]
-    strict = payload.get("strict") if batch else None
-    if not isinstance(items, list) or (strict is not None and not isinstance(strict, bool)):
-        raise ApiError("invalid_request", "Expected {\"rules\": [...], \"strict\": true|false}.", param="rules")
+    if not isinstance(items, list):
+        raise ApiError("invalid_request", "Expected {\"rules\": [...], \"strict\": ...}.", param="rules")
+    try:
+        strict = parse_strict(payload["strict"], "strict") if batch and "strict" in payload else None
+    except ScenarioError as exc:
+        raise ApiError("invalid_request", str(exc), param=exc.where) from None
     taken = {rule.id for rule in state.rules}
     added = []
     for offset, item in enumerate(items):
@@ -85,7 +88,7 @@ async def add_rules(request: web.Request) -> web.Response:
         taken.add(rule.id)
         added.append(rule)
     state.rules.extend(added)
-    if strict is not None:
+    if batch and "strict" in payload:
         state.strict = strict
     return _json({"object": "list", "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in added]},
                  status=201)

@@ -22,6 +22,7 @@ from .plan import CompletionPlan
 from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
 from .timing import event_delays, generation_seconds, request_timing
+from .profiles import PROFILES
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -155,7 +156,10 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     _check_auth(request, config)
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
-    body = validate_request(await read_json(request, config), context_windows=dict(config.context_windows))
+    profile = PROFILES[config.profile]
+    body = validate_request(await read_json(request, config), extra_parameters=profile.parameters,
+                            context_windows=dict(config.context_windows))
+    profile.check(body)
     _check_model(body["model"], config)
     context = _context(request, config)
     effective = quirks.apply_request(config.quirks, body)
@@ -166,9 +170,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = fault or scripted.fault
     if body.get("stream"):
         events = _stream_events(plan, StreamOptions.from_request(effective), config.quirks)
-        delays = event_delays(timing, choice_chunk_count(plan), len(events))
+        delays = event_delays(timing, choice_chunk_count(plan), len(events), plan.id)
         return await send_stream(request, apply_fault(events, delays, fault))
-    wait = generation_seconds(timing, choice_chunk_count(plan))
+    wait = generation_seconds(timing, choice_chunk_count(plan), plan.id)
     reply = quirks.apply_body(config.quirks, completion_body(plan))
     return await send_body(request, orjson.dumps(reply), wait, fault)
 

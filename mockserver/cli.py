@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import profiles
 from .cassette import CassetteError, load_cassette
 from .chaos import parse_chaos
 from .config import DEFAULT_HOST, DEFAULT_PORT, Config
@@ -32,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
                              "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--profile", choices=sorted(profiles.PROFILES), default="openai",
+                        help="compatibility profile: 'vllm' accepts and honours vLLM's extra request parameters "
+                             "(default: %(default)s)")
     parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
                         choices=list(QUIRKS),
                         help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
@@ -42,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time to first token in milliseconds (overrides the profile's)")
     parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
                         help="delay between tokens in milliseconds (overrides the profile's)")
+    parser.add_argument("--jitter", type=float, default=None, metavar="FRACTION",
+                        help="vary each delay by up to this fraction, reproducibly per reply (0 to 1; "
+                             "overrides the profile's)")
     controls = parser.add_argument_group("test-double controls")
     controls.add_argument("--scenario", default=None, metavar="FILE",
                           help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
@@ -76,8 +83,11 @@ def _timing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Timing
     for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
         if value is not None and value < 0:
             parser.error(f"{flag} must not be negative")
+    if args.jitter is not None and not 0 <= args.jitter <= 1:
+        parser.error("--jitter must be between 0 and 1")
     return Timing(ttft_ms=profile.ttft_ms if args.ttft_ms is None else args.ttft_ms,
-                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms)
+                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms,
+                  jitter=profile.jitter if args.jitter is None else args.jitter)
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> Config:
@@ -103,7 +113,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
                   chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
-                  quirks=tuple(args.quirks), context_windows=tuple(windows))
+                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile)
 
 
 def build_record_parser() -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .cassette import Cassette
+from .profiles import PROFILES
 from .quirks import unknown as unknown_quirks
 from .scenarios import Scenario
 from .timing import Timing
@@ -52,8 +53,12 @@ class Config:
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
     quirks: tuple[str, ...] = ()
     """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+    profile: str = "openai"
+    """Compatibility profile from `mockserver.profiles.PROFILES`: `openai`, or `vllm` for vLLM's extras."""
 
     def __post_init__(self) -> None:
         wrong = unknown_quirks(self.quirks)
         if wrong:
             raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")
+        if self.profile not in PROFILES:
+            raise ValueError(f"unknown profile {self.profile!r}: choose one of {', '.join(PROFILES)}")

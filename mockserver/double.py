@@ -30,7 +30,7 @@ from .generation import Context, completion_limit
 from .journal import Entry, Journal, redact
 from .plan import CompletionPlan
 from .ratelimit import KeyState, Limits, Verdict, admit
-from .scenarios import REPLY_ACTIONS, Action, Counts, Rule, reply_plan, select
+from .scenarios import REPLY_ACTIONS, Action, Counts, ErrorSpec, Rule, reply_plan, select
 from .tokenizer import prompt_tokens
 
 ADMIN_PREFIX = "/_mock/"
@@ -120,9 +120,7 @@ def _rate_limit_error(verdict: Verdict, model: str) -> ApiError:
                     headers={**response_headers.ratelimit(verdict), **response_headers.retry_after(wait)})
 
 
-def _error(action: Action) -> ApiError:
-    spec = action.error
-    assert spec is not None
+def _error(spec: ErrorSpec) -> ApiError:
     extra = dict(spec.headers)
     if spec.retry_after is not None:
         extra = {**response_headers.retry_after(spec.retry_after), **extra}
@@ -162,13 +160,13 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
         if state.config.replay is not None and state.config.replay_miss == "error":
             raise ApiError("unmatched_request", f"No recorded exchange in {state.config.replay.directory} matches "
                            "this request.")
-        if state.strict:
-            raise ApiError("unmatched_request", "No scenario rule matches this request and the scenario is strict.")
+        if state.strict is not None:
+            raise _error(state.strict)
         return Scripted()
     if action.delay:
         await asyncio.sleep(action.delay)
-    if action.kind == "error":
-        raise _error(action)
+    if action.error is not None:
+        raise _error(action.error)
     plan = reply_plan(action, body, context) if action.kind in REPLY_ACTIONS else None
     return Scripted(plan, action.fault)
 

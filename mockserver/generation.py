@@ -10,7 +10,7 @@ import functools
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import prose
@@ -21,6 +21,7 @@ from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from .seeding import content_digest, rng_for, short_id, system_fingerprint
 from .structured import structured_tokens
 from .tokenizer import prompt_audio_tokens, prompt_tokens, token_id, tokenize
+from .profiles import vllm_completion_id, vllm_reasoning_requested, vllm_text
 from .tools import plan_tool_reply, tool_result_preamble
 
 _NATURAL_LENGTH = (16, 64)
@@ -98,11 +99,11 @@ def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
 def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
     shaped = structured_tokens(request, rng)
     if shaped is not None:
-        return shaped
+        return vllm_text(request, shaped)
     banned, forced = _bias(request)
     preamble = tool_result_preamble(request)
     opening = tokenize(preamble + " ") if preamble else []
-    return opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced)
+    return vllm_text(request, opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced))
 
 
 def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int]:
@@ -139,6 +140,16 @@ def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
 
 
 def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+    """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks."""
+    choice, spent = _answer(request, digest, index, context)
+    if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
+        return choice, spent
+    rng = rng_for(digest, "reasoning", index)
+    thoughts = tuple(prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH)))
+    return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
+
+
+def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
     """One choice (text, tool calls or refusal) and the reasoning tokens spent on it."""
     rng = rng_for(digest, "choice", index)
     budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
@@ -218,7 +229,7 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         choices.append(choice)
         reasoning += spent
     return CompletionPlan(
-        id=completion_id(context, digest),
+        id=vllm_completion_id(request) or completion_id(context, digest),
         created=context.created,
         model=request["model"],
         system_fingerprint=system_fingerprint(context.server_seed),

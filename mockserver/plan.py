@@ -34,6 +34,8 @@ class ChoicePlan:
     function_call: ToolCallPlan | None = None
     logprobs: tuple[dict[str, Any], ...] | None = None
     audio: dict[str, Any] | None = None
+    reasoning_content_tokens: tuple[str, ...] | None = None
+    """Visible reasoning (vLLM's `reasoning_content`), shown only when a profile asks for it."""
 
     @property
     def content(self) -> str | None:
@@ -42,6 +44,10 @@ class ChoicePlan:
     @property
     def refusal(self) -> str | None:
         return None if self.refusal_tokens is None else "".join(self.refusal_tokens)
+
+    @property
+    def reasoning_content(self) -> str | None:
+        return None if self.reasoning_content_tokens is None else "".join(self.reasoning_content_tokens)
 
 
 @dataclass(frozen=True, slots=True)

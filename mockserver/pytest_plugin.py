@@ -136,9 +136,10 @@ class MockOpenAI:
     def add_rule(self, rule: Mapping[str, Any]) -> str:
         return self._admin("POST", "/rules", dict(rule))["data"][0]["id"]
 
-    def strict(self, enabled: bool = True) -> None:
-        """Answer requests no rule matches with a 404 `unmatched_request` error instead of generating."""
-        self._admin("POST", "/rules", {"rules": [], "strict": enabled})
+    def strict(self, enabled: bool = True, **error: Any) -> None:
+        """Answer requests no rule matches with an error instead of generating: 404 `unmatched_request`,
+        or the one `error` describes (`status=`, `kind=`, `message=`... as in `fail`)."""
+        self._admin("POST", "/rules", {"rules": [], "strict": (error or True) if enabled else False})
 
     def remove_rule(self, rule_id: str) -> None:
         self._admin("DELETE", f"/rules/{rule_id}")

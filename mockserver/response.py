@@ -21,6 +21,8 @@ def message(choice: ChoicePlan) -> dict[str, Any]:
         body["function_call"] = {"name": choice.function_call.name, "arguments": choice.function_call.arguments}
     if choice.audio is not None:
         body["audio"] = choice.audio
+    if choice.reasoning_content_tokens is not None:
+        body["reasoning_content"] = choice.reasoning_content
     body["annotations"] = []
     return body
 

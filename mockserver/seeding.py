@@ -15,7 +15,7 @@ import orjson
 _NOT_CONTENT = frozenset({
     "stream", "stream_options", "user", "metadata", "store", "service_tier", "seed", "safety_identifier",
     "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options", "moderation", "request_id",
-    "priority",
+    "priority", "echo",
 })
 
 

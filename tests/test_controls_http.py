@@ -203,3 +203,28 @@ def test_context_windows_are_overridable(mock: MockServer) -> None:
     beyond_default = {"role": "user", "content": "river " * 9000}  # gpt-4's table window is 8192
     status, _, _ = call(mock.url, "POST", "/v1/chat/completions", {"model": "gpt-4", "messages": [beyond_default]})
     assert status == 200
+
+
+def test_streamed_responses_carry_the_headers_too(mock: MockServer) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=10)
+    connection.request("POST", "/v1/chat/completions", json.dumps({**CHAT, "stream": True}),
+                       {"Content-Type": "application/json", "X-Mock-Timing": "ttft=5,itl=1"})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    assert body.endswith(b"data: [DONE]\n\n")
+    assert response.getheader("x-request-id", "").startswith("req_")
+    assert response.getheader("openai-version") == "2020-10-01"
+    assert response.getheader("x-ratelimit-limit-requests")
+
+
+def test_strict_error_is_configurable(mock: MockServer) -> None:
+    strict = {"status": 501, "message": "Not scripted in this test."}
+    assert call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": strict})[0] == 201
+    status, _, body = call(mock.url, "POST", "/v1/chat/completions", CHAT)
+    assert (status, body["error"]["message"], body["error"]["type"]) == (501, strict["message"], "server_error")
+    assert call(mock.url, "GET", "/_mock/rules")[2]["strict"] is True
+    status, _, body = call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": {"status": 200}})
+    assert status == 400 and body["error"]["param"] == "strict.status"
+    call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": False})
+    assert call(mock.url, "POST", "/v1/chat/completions", CHAT)[0] == 200

@@ -56,6 +56,22 @@ def test_invalid_rule_is_reported(mock_openai):
     else:
         raise AssertionError("accepted an unknown match field")
 
+def test_strict_and_remove_rule(mock_openai):
+    rule = mock_openai.on(last_user="ping").reply("pong")
+    mock_openai.strict()
+    chat = client(mock_openai)
+    try:
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "other"}])
+    except openai.NotFoundError as exc:
+        assert exc.code == "unmatched_request"
+    else:
+        raise AssertionError("strict mode answered an unmatched request")
+    mock_openai.remove_rule(rule)
+    mock_openai.strict(False)
+    assert mock_openai.rules == []
+    reply = chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content != "pong"
+
 def test_sequence(mock_openai):
     mock_openai.on(model="gpt-4o").sequence({"reply": "first"}, {"reply": "second"})
     chat = client(mock_openai)
@@ -82,7 +98,7 @@ def test_fixture_in_sync_tests_and_with_pytest_asyncio(pytester: pytest.Pytester
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_user=SYNC_TESTS, test_user_async=ASYNC_TESTS)
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_a_failing_expectation_fails_the_users_test(pytester: pytest.Pytester) -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -102,3 +104,35 @@ def test_cli_refuses_to_start_on_bad_files(tmp_path: Path, args: list[str], mess
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 2
     assert message in completed.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_record_subcommand_of_the_cli(tmp_path: Path) -> None:
+    """`mockserver record` as a user runs it, in front of a mock, stopped after one exchange."""
+    port = _free_port()
+    with MockServer(Config(seed=4)) as upstream:
+        process = subprocess.Popen([sys.executable, "-m", "mockserver", "record", "--upstream", upstream.base_url,
+                                    "--cassette", str(tmp_path), "--port", str(port)],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline and process.poll() is None, "recorder did not start"
+                    time.sleep(0.1)
+            client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=SECRET, max_retries=0)
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=ASK)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+    (recorded,) = tmp_path.glob("*.json")
+    assert json.loads(recorded.read_text())["response"]["body"]["id"] == reply.id
+    assert SECRET not in recorded.read_text()
