@@ -15,6 +15,8 @@ from aiohttp import web
 from .config import Config
 from .double import ADMIN_PREFIX, STATE_KEY, DoubleState
 from .errors import ApiError
+from .chaos import chaos_from_mapping
+from .ratelimit import Limits
 from .scenarios import ScenarioError, parse_rule, parse_strict
 
 
@@ -110,6 +112,46 @@ async def delete_rules(request: web.Request) -> web.Response:
     return _json({"deleted": True})
 
 
+def _limit(payload: dict[str, Any], name: str) -> int | None:
+    value = payload.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ApiError("invalid_request", f"'{name}' must be a positive integer or null.", param=name)
+    return value
+
+
+async def set_limits(request: web.Request) -> web.Response:
+    """`{"requests_per_minute": N|null, "tokens_per_minute": N|null}`: the limiter from now on, buckets full."""
+    state = _state(request)
+    payload = await _object(request)
+    unknown = sorted(set(payload) - {"requests_per_minute", "tokens_per_minute"})
+    if unknown:
+        raise ApiError("invalid_request", f"Unknown field '{unknown[0]}'.", param=unknown[0])
+    state.limits = Limits(_limit(payload, "requests_per_minute"), _limit(payload, "tokens_per_minute"))
+    state.buckets = {}
+    return _json({"requests_per_minute": state.limits.requests_per_minute,
+                  "tokens_per_minute": state.limits.tokens_per_minute})
+
+
+async def set_chaos(request: web.Request) -> web.Response:
+    """`{"server_error": 0.1, "cut": 0.05}`: the fault probabilities from now on (`{}` turns chaos off)."""
+    state = _state(request)
+    try:
+        state.chaos = chaos_from_mapping(await _object(request))
+    except ScenarioError as exc:
+        raise ApiError("invalid_request", str(exc), param=exc.where) from None
+    return _json(dict(state.chaos))
+
+
+async def _object(request: web.Request) -> dict[str, Any]:
+    try:
+        payload = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise ApiError("invalid_request", "The body must be a JSON object.")
+    return payload
+
+
 async def reset(request: web.Request) -> web.Response:
     _state(request).reset()
     return _json({"reset": True})
@@ -126,4 +168,6 @@ def install(app: web.Application, config: Config) -> None:
     app.router.add_post(f"{prefix}/rules", add_rules)
     app.router.add_delete(f"{prefix}/rules", delete_rules)
     app.router.add_delete(prefix + "/rules/{rule_id}", delete_rule)
+    app.router.add_post(f"{prefix}/limits", set_limits)
+    app.router.add_post(f"{prefix}/chaos", set_chaos)
     app.router.add_post(f"{prefix}/reset", reset)

@@ -47,6 +47,7 @@ class DoubleState:
         self.counts = Counts()
         self.journal = Journal(config.journal_size)
         self.limits = Limits(config.rate_limit_rpm, config.rate_limit_tpm)
+        self.chaos = config.chaos
         self.buckets: dict[str, KeyState] = {}
         self.replayed: dict[str, int] = {}
         self._arrivals = 0
@@ -54,12 +55,15 @@ class DoubleState:
         self.rule_serial = len(self.rules)
 
     def reset(self) -> None:
-        """Back to the configured scenario, with an empty journal, fresh counts and full buckets."""
+        """Back to the configured scenario, limits and chaos, with an empty journal, fresh counts and full
+        buckets."""
         self.rules = list(self.config.scenario.rules)
         self.strict = self.config.scenario.strict
         self.counts = Counts()
         self.journal.clear()
         self.buckets = {}
+        self.limits = Limits(self.config.rate_limit_rpm, self.config.rate_limit_tpm)
+        self.chaos = self.config.chaos
         self.replayed = {}
 
     def arrive(self) -> tuple[int, str]:
@@ -152,7 +156,7 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
     if rule is not None and trace is not None:
         trace.rule = rule.id
     if action is None:
-        action = chaos_action(state.config.chaos, state.config.seed, context.sequence)
+        action = chaos_action(state.chaos, state.config.seed, context.sequence)
     if action is None:
         recorded = state.recording(body)
         if recorded is not None:

@@ -111,3 +111,36 @@ def test_unmet(mock_openai):
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*unused_rules*"])
+
+
+def test_rate_limit_and_chaos_last_one_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user_limits='''
+import openai
+import pytest
+
+def test_limited(mock_openai):
+    mock_openai.rate_limit(requests_per_minute=2)
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    for _ in range(2):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.RateLimitError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_chaotic(mock_openai):
+    mock_openai.chaos(server_error=1.0)
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    with pytest.raises(openai.InternalServerError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_back_to_normal(mock_openai):
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    for _ in range(3):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_bad_chaos(mock_openai):
+    with pytest.raises(ValueError, match="chaos.explode"):
+        mock_openai.chaos(explode=0.5)
+''')
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
