@@ -15,7 +15,9 @@ from aiohttp import web
 from .config import Config
 from .double import ADMIN_PREFIX, STATE_KEY, DoubleState
 from .errors import ApiError
-from .scenarios import ScenarioError, parse_rule
+from .chaos import chaos_from_mapping
+from .ratelimit import Limits
+from .scenarios import ScenarioError, parse_rule, parse_strict
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -55,12 +57,12 @@ async def clear_journal(request: web.Request) -> web.Response:
 
 async def list_rules(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json({"object": "list", "strict": state.strict,
+    return _json({"object": "list", "strict": state.strict is not None,
                   "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in state.rules]})
 
 
 async def add_rules(request: web.Request) -> web.Response:
-    """A rule object, or `{"rules": [...], "strict": bool}`; all are checked before any is added."""
+    """A rule object, or `{"rules": [...], "strict": true|false|{error}}`; all are checked before any is added."""
     state = _state(request)
     try:
         payload = orjson.loads(await request.read())
@@ -68,9 +70,12 @@ async def add_rules(request: web.Request) -> web.Response:
         raise ApiError("invalid_request", "The body must be a JSON rule or {\"rules\": [...]}.") from None
     batch = isinstance(payload, dict) and "rules" in payload and "match" not in payload
     items = payload.get("rules") if batch else [payload]
-    strict = payload.get("strict") if batch else None
-    if not isinstance(items, list) or (strict is not None and not isinstance(strict, bool)):
-        raise ApiError("invalid_request", "Expected {\"rules\": [...], \"strict\": true|false}.", param="rules")
+    if not isinstance(items, list):
+        raise ApiError("invalid_request", "Expected {\"rules\": [...], \"strict\": ...}.", param="rules")
+    try:
+        strict = parse_strict(payload["strict"], "strict") if batch and "strict" in payload else None
+    except ScenarioError as exc:
+        raise ApiError("invalid_request", str(exc), param=exc.where) from None
     taken = {rule.id for rule in state.rules}
     added = []
     for offset, item in enumerate(items):
@@ -85,7 +90,7 @@ async def add_rules(request: web.Request) -> web.Response:
         taken.add(rule.id)
         added.append(rule)
     state.rules.extend(added)
-    if strict is not None:
+    if batch and "strict" in payload:
         state.strict = strict
     return _json({"object": "list", "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in added]},
                  status=201)
@@ -107,6 +112,46 @@ async def delete_rules(request: web.Request) -> web.Response:
     return _json({"deleted": True})
 
 
+def _limit(payload: dict[str, Any], name: str) -> int | None:
+    value = payload.get(name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ApiError("invalid_request", f"'{name}' must be a positive integer or null.", param=name)
+    return value
+
+
+async def set_limits(request: web.Request) -> web.Response:
+    """`{"requests_per_minute": N|null, "tokens_per_minute": N|null}`: the limiter from now on, buckets full."""
+    state = _state(request)
+    payload = await _object(request)
+    unknown = sorted(set(payload) - {"requests_per_minute", "tokens_per_minute"})
+    if unknown:
+        raise ApiError("invalid_request", f"Unknown field '{unknown[0]}'.", param=unknown[0])
+    state.limits = Limits(_limit(payload, "requests_per_minute"), _limit(payload, "tokens_per_minute"))
+    state.buckets = {}
+    return _json({"requests_per_minute": state.limits.requests_per_minute,
+                  "tokens_per_minute": state.limits.tokens_per_minute})
+
+
+async def set_chaos(request: web.Request) -> web.Response:
+    """`{"server_error": 0.1, "cut": 0.05}`: the fault probabilities from now on (`{}` turns chaos off)."""
+    state = _state(request)
+    try:
+        state.chaos = chaos_from_mapping(await _object(request))
+    except ScenarioError as exc:
+        raise ApiError("invalid_request", str(exc), param=exc.where) from None
+    return _json(dict(state.chaos))
+
+
+async def _object(request: web.Request) -> dict[str, Any]:
+    try:
+        payload = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise ApiError("invalid_request", "The body must be a JSON object.")
+    return payload
+
+
 async def reset(request: web.Request) -> web.Response:
     _state(request).reset()
     return _json({"reset": True})
@@ -123,4 +168,6 @@ def install(app: web.Application, config: Config) -> None:
     app.router.add_post(f"{prefix}/rules", add_rules)
     app.router.add_delete(f"{prefix}/rules", delete_rules)
     app.router.add_delete(prefix + "/rules/{rule_id}", delete_rule)
+    app.router.add_post(f"{prefix}/limits", set_limits)
+    app.router.add_post(f"{prefix}/chaos", set_chaos)
     app.router.add_post(f"{prefix}/reset", reset)

@@ -170,9 +170,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = fault or scripted.fault
     if body.get("stream"):
         events = _stream_events(plan, StreamOptions.from_request(effective), config.quirks)
-        delays = event_delays(timing, choice_chunk_count(plan), len(events))
+        delays = event_delays(timing, choice_chunk_count(plan), len(events), plan.id)
         return await send_stream(request, apply_fault(events, delays, fault))
-    wait = generation_seconds(timing, choice_chunk_count(plan))
+    wait = generation_seconds(timing, choice_chunk_count(plan), plan.id)
     reply = quirks.apply_body(config.quirks, completion_body(plan))
     return await send_body(request, orjson.dumps(reply), wait, fault)
 

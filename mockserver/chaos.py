@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .contract import error_kind
 from .faults import FAULT_KINDS, Fault
@@ -30,20 +30,29 @@ def parse_chaos(spec: str) -> Chaos:
 
     Kinds are the HTTP error kinds in ERROR_FAULTS and the delivery faults of `mockserver.faults`
     (`cut`, `truncate`, `error` for an error event mid-stream, `stall`, `malformed`)."""
-    pairs = []
+    pairs: dict[str, object] = {}
     for item in (part.strip() for part in spec.split(",")):
         if not item:
             continue
         kind, sep, value = item.partition("=")
-        if not sep or kind.strip() not in CHAOS_KINDS:
-            raise ScenarioError(f"chaos: {item}", f"expected KIND=PROBABILITY with KIND one of {list(CHAOS_KINDS)}")
+        if not sep:
+            raise ScenarioError(f"chaos: {item}", "expected KIND=PROBABILITY")
         try:
-            probability = float(value)
+            pairs[kind.strip()] = float(value)
         except ValueError:
-            raise ScenarioError(f"chaos: {item}", "the probability must be a number") from None
-        if not 0 <= probability <= 1:
-            raise ScenarioError(f"chaos: {item}", "the probability must be between 0 and 1")
-        pairs.append((kind.strip(), probability))
+            raise ScenarioError(f"chaos.{kind.strip()}", "the probability must be a number") from None
+    return chaos_from_mapping(pairs)
+
+
+def chaos_from_mapping(probabilities: Mapping[str, object]) -> Chaos:
+    """The same, from `{kind: probability}` (the admin API's form), in a stable order."""
+    pairs = []
+    for kind, probability in sorted(probabilities.items()):
+        if kind not in CHAOS_KINDS:
+            raise ScenarioError(f"chaos.{kind}", f"unknown fault kind; expected one of {list(CHAOS_KINDS)}")
+        if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
+            raise ScenarioError(f"chaos.{kind}", "the probability must be a number between 0 and 1")
+        pairs.append((kind, float(probability)))
     if sum(p for _, p in pairs) > 1 + 1e-9:
         raise ScenarioError("chaos", "the probabilities add up to more than 1")
     return tuple(pairs)

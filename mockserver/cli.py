@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="time to first token in milliseconds (overrides the profile's)")
     parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
                         help="delay between tokens in milliseconds (overrides the profile's)")
+    parser.add_argument("--jitter", type=float, default=None, metavar="FRACTION",
+                        help="vary each delay by up to this fraction, reproducibly per reply (0 to 1; "
+                             "overrides the profile's)")
     controls = parser.add_argument_group("test-double controls")
     controls.add_argument("--scenario", default=None, metavar="FILE",
                           help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
@@ -80,8 +83,11 @@ def _timing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Timing
     for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
         if value is not None and value < 0:
             parser.error(f"{flag} must not be negative")
+    if args.jitter is not None and not 0 <= args.jitter <= 1:
+        parser.error("--jitter must be between 0 and 1")
     return Timing(ttft_ms=profile.ttft_ms if args.ttft_ms is None else args.ttft_ms,
-                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms)
+                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms,
+                  jitter=profile.jitter if args.jitter is None else args.jitter)
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> Config:

@@ -30,7 +30,7 @@ from .generation import Context, completion_limit
 from .journal import Entry, Journal, redact
 from .plan import CompletionPlan
 from .ratelimit import KeyState, Limits, Verdict, admit
-from .scenarios import REPLY_ACTIONS, Action, Counts, Rule, reply_plan, select
+from .scenarios import REPLY_ACTIONS, Action, Counts, ErrorSpec, Rule, reply_plan, select
 from .tokenizer import prompt_tokens
 
 ADMIN_PREFIX = "/_mock/"
@@ -47,6 +47,7 @@ class DoubleState:
         self.counts = Counts()
         self.journal = Journal(config.journal_size)
         self.limits = Limits(config.rate_limit_rpm, config.rate_limit_tpm)
+        self.chaos = config.chaos
         self.buckets: dict[str, KeyState] = {}
         self.replayed: dict[str, int] = {}
         self._arrivals = 0
@@ -54,12 +55,15 @@ class DoubleState:
         self.rule_serial = len(self.rules)
 
     def reset(self) -> None:
-        """Back to the configured scenario, with an empty journal, fresh counts and full buckets."""
+        """Back to the configured scenario, limits and chaos, with an empty journal, fresh counts and full
+        buckets."""
         self.rules = list(self.config.scenario.rules)
         self.strict = self.config.scenario.strict
         self.counts = Counts()
         self.journal.clear()
         self.buckets = {}
+        self.limits = Limits(self.config.rate_limit_rpm, self.config.rate_limit_tpm)
+        self.chaos = self.config.chaos
         self.replayed = {}
 
     def arrive(self) -> tuple[int, str]:
@@ -120,9 +124,7 @@ def _rate_limit_error(verdict: Verdict, model: str) -> ApiError:
                     headers={**response_headers.ratelimit(verdict), **response_headers.retry_after(wait)})
 
 
-def _error(action: Action) -> ApiError:
-    spec = action.error
-    assert spec is not None
+def _error(spec: ErrorSpec) -> ApiError:
     extra = dict(spec.headers)
     if spec.retry_after is not None:
         extra = {**response_headers.retry_after(spec.retry_after), **extra}
@@ -154,7 +156,7 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
     if rule is not None and trace is not None:
         trace.rule = rule.id
     if action is None:
-        action = chaos_action(state.config.chaos, state.config.seed, context.sequence)
+        action = chaos_action(state.chaos, state.config.seed, context.sequence)
     if action is None:
         recorded = state.recording(body)
         if recorded is not None:
@@ -162,13 +164,13 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
         if state.config.replay is not None and state.config.replay_miss == "error":
             raise ApiError("unmatched_request", f"No recorded exchange in {state.config.replay.directory} matches "
                            "this request.")
-        if state.strict:
-            raise ApiError("unmatched_request", "No scenario rule matches this request and the scenario is strict.")
+        if state.strict is not None:
+            raise _error(state.strict)
         return Scripted()
     if action.delay:
         await asyncio.sleep(action.delay)
-    if action.kind == "error":
-        raise _error(action)
+    if action.error is not None:
+        raise _error(action.error)
     plan = reply_plan(action, body, context) if action.kind in REPLY_ACTIONS else None
     return Scripted(plan, action.fault)
 

@@ -136,9 +136,19 @@ class MockOpenAI:
     def add_rule(self, rule: Mapping[str, Any]) -> str:
         return self._admin("POST", "/rules", dict(rule))["data"][0]["id"]
 
-    def strict(self, enabled: bool = True) -> None:
-        """Answer requests no rule matches with a 404 `unmatched_request` error instead of generating."""
-        self._admin("POST", "/rules", {"rules": [], "strict": enabled})
+    def strict(self, enabled: bool = True, **error: Any) -> None:
+        """Answer requests no rule matches with an error instead of generating: 404 `unmatched_request`,
+        or the one `error` describes (`status=`, `kind=`, `message=`... as in `fail`)."""
+        self._admin("POST", "/rules", {"rules": [], "strict": (error or True) if enabled else False})
+
+    def rate_limit(self, requests_per_minute: int | None = None, tokens_per_minute: int | None = None) -> None:
+        """Turn on the token-bucket limiter for this test (buckets start full; reset turns it off)."""
+        self._admin("POST", "/limits", {"requests_per_minute": requests_per_minute,
+                                         "tokens_per_minute": tokens_per_minute})
+
+    def chaos(self, **probabilities: float) -> None:
+        """Fail requests at random for this test, reproducibly: `chaos(server_error=0.2, cut=0.1)`."""
+        self._admin("POST", "/chaos", probabilities)
 
     def remove_rule(self, rule_id: str) -> None:
         self._admin("DELETE", f"/rules/{rule_id}")

@@ -22,10 +22,6 @@ class Limits:
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
 
-    @property
-    def enforced(self) -> bool:
-        return self.requests_per_minute is not None or self.tokens_per_minute is not None
-
 
 @dataclass(frozen=True, slots=True)
 class Bucket:

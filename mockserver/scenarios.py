@@ -1,6 +1,6 @@
 """Scripted behaviour as plain data: rules that match requests and say what happens to them.
 
-A scenario is a list of rules plus a `strict` flag. The same rule dictionaries arrive from YAML/JSON files,
+A scenario is a list of rules plus, when strict, the error for requests no rule matches. The same rule dictionaries arrive from YAML/JSON files,
 the admin API and the pytest plugin; `parse_rule` turns each into frozen data once, failing with the rule's
 index and field, and `select` picks the action for a request as a pure function of the rules, the request
 and how many earlier requests each rule has already seen.
@@ -134,7 +134,8 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class Scenario:
     rules: tuple[Rule, ...] = ()
-    strict: bool = False
+    strict: ErrorSpec | None = None
+    """The answer to requests no rule matches; None lets the generator answer them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +258,7 @@ def _kind_for_status(status: int) -> str:
     return "server_error" if status >= 500 else "invalid_request"
 
 
-def _error_spec(data: Any, where: str) -> ErrorSpec:
+def _error_spec(data: Any, where: str, default_kind: str | None = None) -> ErrorSpec:
     if isinstance(data, int) and not isinstance(data, bool):
         data = {"status": data}
     elif isinstance(data, str):
@@ -274,7 +275,7 @@ def _error_spec(data: Any, where: str) -> ErrorSpec:
     if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 400 <= status <= 599):
         raise ScenarioError(f"{where}.status", f"expected an HTTP error status (400-599), got {status!r}")
     if kind is None:
-        kind = _kind_for_status(status if status is not None else 500)
+        kind = default_kind if default_kind and status is None else _kind_for_status(status or 500)
     known = error_kind(kind)
     for name in ("type", "code", "message", "param"):
         if data.get(name) is not None and not isinstance(data[name], str):
@@ -398,8 +399,19 @@ def parse_rule(data: Any, where: str, rule_id: str) -> Rule:
                 source=dict(data))
 
 
+def parse_strict(value: Any, where: str) -> ErrorSpec | None:
+    """`false`, `true` (404 `unmatched_request`) or the error to answer with, as in an `error` action."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ScenarioError(where, "expected true, false or an error mapping (status, kind, message, ...)")
+    return _error_spec(value, where, default_kind="unmatched_request")
+
+
 def parse_scenario(data: Any, source: str) -> Scenario:
-    """A whole scenario document: `{strict: bool, rules: [...]}` or just the list of rules."""
+    """A whole scenario document: `{strict: ..., rules: [...]}` or just the list of rules."""
     if isinstance(data, list):
         data = {"rules": data}
     if not isinstance(data, Mapping):
@@ -407,9 +419,7 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     unknown = sorted(set(data) - {"rules", "strict"})
     if unknown:
         raise ScenarioError(f"{source}: {unknown[0]}", "unknown top-level field; expected 'rules' and 'strict'")
-    strict = data.get("strict", False)
-    if not isinstance(strict, bool):
-        raise ScenarioError(f"{source}: strict", "expected true or false")
+    strict = parse_strict(data.get("strict"), f"{source}: strict")
     rules = data.get("rules") or []
     if not isinstance(rules, list):
         raise ScenarioError(f"{source}: rules", "expected a list")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mockserver import Config, MockServer
+from mockserver.cli import config_from_args
 from mockserver.contract import error_kind
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello there"}]}
@@ -216,3 +217,36 @@ def test_streamed_responses_carry_the_headers_too(mock: MockServer) -> None:
     assert response.getheader("x-request-id", "").startswith("req_")
     assert response.getheader("openai-version") == "2020-10-01"
     assert response.getheader("x-ratelimit-limit-requests")
+
+
+def test_strict_error_is_configurable(mock: MockServer) -> None:
+    strict = {"status": 501, "message": "Not scripted in this test."}
+    assert call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": strict})[0] == 201
+    status, _, body = call(mock.url, "POST", "/v1/chat/completions", CHAT)
+    assert (status, body["error"]["message"], body["error"]["type"]) == (501, strict["message"], "server_error")
+    assert call(mock.url, "GET", "/_mock/rules")[2]["strict"] is True
+    status, _, body = call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": {"status": 200}})
+    assert status == 400 and body["error"]["param"] == "strict.status"
+    call(mock.url, "POST", "/_mock/rules", {"rules": [], "strict": False})
+    assert call(mock.url, "POST", "/v1/chat/completions", CHAT)[0] == 200
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--chaos", "server_error=0.7,cut=0.5"], "add up to more than 1"),
+    (["--chaos", "explode=0.1"], "chaos.explode: unknown fault kind"),
+    (["--chaos", "cut=often"], "chaos.cut: the probability must be a number"),
+    (["--rate-limit-rpm", "0"], "--rate-limit-rpm must be a positive integer"),
+    (["--context-window", "gpt-4"], "--context-window expects MODEL=TOKENS"),
+])
+def test_cli_rejects_bad_control_flags(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        config_from_args(flags)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_builds_the_controls_config() -> None:
+    config = config_from_args(["--chaos", "overloaded=0.1,cut=0.05", "--rate-limit-tpm", "900", "--no-admin",
+                               "--context-window", "gpt-4o=1000"])
+    assert config.chaos == (("cut", 0.05), ("overloaded", 0.1))
+    assert (config.rate_limit_tpm, config.admin, config.context_windows) == (900, False, (("gpt-4o", 1000),))

@@ -56,6 +56,22 @@ def test_invalid_rule_is_reported(mock_openai):
     else:
         raise AssertionError("accepted an unknown match field")
 
+def test_strict_and_remove_rule(mock_openai):
+    rule = mock_openai.on(last_user="ping").reply("pong")
+    mock_openai.strict()
+    chat = client(mock_openai)
+    try:
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "other"}])
+    except openai.NotFoundError as exc:
+        assert exc.code == "unmatched_request"
+    else:
+        raise AssertionError("strict mode answered an unmatched request")
+    mock_openai.remove_rule(rule)
+    mock_openai.strict(False)
+    assert mock_openai.rules == []
+    reply = chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "ping"}])
+    assert reply.choices[0].message.content != "pong"
+
 def test_sequence(mock_openai):
     mock_openai.on(model="gpt-4o").sequence({"reply": "first"}, {"reply": "second"})
     chat = client(mock_openai)
@@ -82,7 +98,7 @@ def test_fixture_in_sync_tests_and_with_pytest_asyncio(pytester: pytest.Pytester
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_user=SYNC_TESTS, test_user_async=ASYNC_TESTS)
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_a_failing_expectation_fails_the_users_test(pytester: pytest.Pytester) -> None:
@@ -95,3 +111,36 @@ def test_unmet(mock_openai):
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*unused_rules*"])
+
+
+def test_rate_limit_and_chaos_last_one_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user_limits='''
+import openai
+import pytest
+
+def test_limited(mock_openai):
+    mock_openai.rate_limit(requests_per_minute=2)
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    for _ in range(2):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+    with pytest.raises(openai.RateLimitError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_chaotic(mock_openai):
+    mock_openai.chaos(server_error=1.0)
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    with pytest.raises(openai.InternalServerError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_back_to_normal(mock_openai):
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    for _ in range(3):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}])
+
+def test_bad_chaos(mock_openai):
+    with pytest.raises(ValueError, match="chaos.explode"):
+        mock_openai.chaos(explode=0.5)
+''')
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)

@@ -55,10 +55,11 @@ def test_parse_fault_forms() -> None:
 
 def test_parse_timing_forms() -> None:
     assert parse_timing("ttft=200,itl=20") == Timing(200, 20)
+    assert parse_timing("ttft=200,itl=20,jitter=0.25") == Timing(200, 20, 0.25)
     assert parse_timing("itl=5", Timing(100, 1)) == Timing(100, 5)
     assert parse_timing("realistic").ttft_ms > 0
     assert parse_timing("none") == Timing()
-    for bad in ["fast", "ttft=-1", "ttft=abc", "latency=3", "ttft=1e9"]:
+    for bad in ["fast", "ttft=-1", "ttft=abc", "latency=3", "ttft=1e9", "jitter=1.5", "jitter=-0.1"]:
         with pytest.raises(ApiError):
             parse_timing(bad)
 
@@ -67,6 +68,16 @@ def test_schedule_paces_tokens_only() -> None:
     assert event_delays(Timing(100, 10), 3, 5) == [0.1, 0.01, 0.01, 0.0, 0.0]
     assert event_delays(Timing(), 3, 5) == [0.0] * 5
     assert generation_seconds(Timing(100, 10), 3) == pytest.approx(0.12)
+
+
+def test_jitter_is_bounded_and_reproducible() -> None:
+    timing = Timing(100, 10, jitter=0.5)
+    delays = event_delays(timing, 50, 52, "chatcmpl-a")
+    assert delays == event_delays(timing, 50, 52, "chatcmpl-a")
+    assert delays != event_delays(timing, 50, 52, "chatcmpl-b")
+    assert 0.05 <= delays[0] <= 0.15 and all(0.005 <= d <= 0.015 for d in delays[1:50])
+    assert len(set(delays[1:50])) > 1 and delays[50:] == [0.0, 0.0]
+    assert generation_seconds(timing, 50, "chatcmpl-a") == pytest.approx(sum(delays))
 
 
 def test_apply_fault_never_sends_done_once_it_acts() -> None:
@@ -163,5 +174,7 @@ def test_cli_timing_flags() -> None:
     assert config_from_args(["--timing", "realistic"]).timing == parse_timing("realistic")
     assert config_from_args(["--timing", "realistic", "--itl-ms", "5"]).timing.itl_ms == 5
     assert config_from_args(["--ttft-ms", "40", "--itl-ms", "2"]).timing == Timing(40, 2)
-    with pytest.raises(SystemExit):
-        config_from_args(["--itl-ms", "-1"])
+    assert config_from_args(["--timing", "realistic", "--jitter", "0"]).timing.jitter == 0
+    for bad in (["--itl-ms", "-1"], ["--jitter", "2"]):
+        with pytest.raises(SystemExit):
+            config_from_args(bad)
