@@ -91,8 +91,7 @@ def _named_tool(request: Request) -> str | None:
 def accepts_valid_request(request: Request, status: int, content_type: str) -> bool:
     """A valid request gets 200, as JSON when not streamed (the event-stream type is a streaming check)."""
     if status != 200:
-        raise _fail("accepts_valid_request", "status 200 for a valid request",
-                    "no reply (timeout or dropped connection)" if status == 0 else f"status {status}")
+        raise _fail("accepts_valid_request", "status 200 for a valid request", _seen_status(status))
     if request.get("stream") is not True and not content_type.split(";")[0].strip().endswith("json"):
         raise _fail("accepts_valid_request", "Content-Type: application/json", content_type or "none")
     return True
@@ -390,11 +389,15 @@ def seed_reproducible(request: Request, completion: Completion, again: Completio
 
 # -- errors -------------------------------------------------------------------------------------------
 
+def _seen_status(status: int) -> str:
+    return "no reply (timeout or dropped connection)" if status == 0 else f"status {status}"
+
+
 @_register("errors")
 def error_not_5xx(status: int, body: Any) -> bool:
     """An invalid request gets a 4xx: never a 5xx, never a success."""
     if not 400 <= status < 500:
-        raise _fail("error_not_5xx", "a 4xx status for an invalid request", f"status {status}")
+        raise _fail("error_not_5xx", "a 4xx status for an invalid request", _seen_status(status))
     return True
 
 
@@ -403,7 +406,7 @@ def _status_check(name: str, kind: str, doc: str) -> Callable[[int, Any], bool]:
 
     def check(status: int, body: Any) -> bool:
         if status != expected:
-            raise _fail(name, f"status {expected}", f"status {status}")
+            raise _fail(name, f"status {expected}", _seen_status(status))
         return True
 
     check.__name__ = check.__qualname__ = name

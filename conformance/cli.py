@@ -12,8 +12,9 @@ from mockserver.quirks import QUIRKS
 
 from . import report
 from .client import ServerUnreachable
+from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import GROUPS, Group
-from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, SHRINK_ALLOWANCE, RunResult, estimate
+from .runner import ROUNDS, SHRINK_ALLOWANCE, RunResult, estimate
 from .session import run_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -41,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"run only this group (repeatable): {', '.join(GROUPS)}")
     parser.add_argument("--skip", action="append", default=[], metavar="GROUP", choices=list(GROUPS),
                         help="skip this group (repeatable)")
+    parser.add_argument("--max-output-tokens", type=int, default=None, metavar="N",
+                        help="add max_tokens N to valid requests that set no limit (for slow or paid servers)")
     parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request (default: 60)")
     parser.add_argument("--strict-seed", action="store_true",
                         help="make seed_reproducible a failure instead of a warning")
@@ -75,21 +78,24 @@ def _write_reports(result: RunResult, args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0:
-        parser.error("--max-examples, --max-requests and --timeout must be positive")
+    if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0 or (
+            args.max_output_tokens is not None and args.max_output_tokens < 1):
+        parser.error("--max-examples, --max-requests, --max-output-tokens and --timeout must be positive")
     terminal = report.Terminal()
 
     def announce(url: str, model: str, groups: Sequence[Group]) -> None:
         planned = estimate(groups, args.max_examples)
         terminal.line(f"conformance: {url}, model {model}, groups {', '.join(g.name for g in groups)}")
-        terminal.line(f"  about {planned} requests to generate examples (up to {planned * (1 + SHRINK_ALLOWANCE)} "
-                      f"if failures are shrunk); budget --max-requests {args.max_requests}")
+        worst = planned * (1 + SHRINK_ALLOWANCE) * ROUNDS
+        terminal.line(f"  about {planned} requests if the server conforms; shrinking failures and searching past "
+                      f"them can take up to {worst}; hard budget --max-requests {args.max_requests}")
 
     try:
         result = run_suite(args.base_url, model=args.model, api_key=args.api_key,
                            headers=_headers(args.header, parser), max_examples=args.max_examples,
                            max_requests=args.max_requests, seed=args.seed, only=args.only, skip=args.skip,
                            require_auth=args.require_auth, strict_seed=args.strict_seed, timeout=args.timeout,
+                           max_output_tokens=args.max_output_tokens,
                            mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
                            done=terminal.group_done)
     except ServerUnreachable as exc:

@@ -38,7 +38,6 @@ class Reply:
     text: str = ""
     body: Any = None
     stream: StreamResult | None = None
-    timed_out: bool = False
 
     @property
     def content_type(self) -> str:
@@ -101,7 +100,7 @@ class Client:
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise ServerUnreachable(f"cannot connect to {self.base_url}: {exc}") from exc
         except (TimeoutError, socket.timeout):
-            return Reply(0, {}, f"no complete reply within {self.timeout:g} s", timed_out=True)
+            return Reply(0, {}, f"no complete reply within {self.timeout:g} s")
         except (http.client.HTTPException, OSError) as exc:
             return Reply(0, {}, f"connection failed mid-request: {exc!r}")
         finally:
@@ -121,8 +120,8 @@ class Client:
                     size += len(line)
                 checker.feed_line(line)
         except (TimeoutError, socket.timeout):
-            result = checker.finish()
-            return Reply(200, headers, "".join(kept), stream=result, timed_out=True)
+            result = checker.finish(cut_short=f"no more data for {self.timeout:g} s (timeout)")
+            return Reply(200, headers, "".join(kept), stream=result)
         return Reply(200, headers, "".join(kept), stream=checker.finish())
 
     def post_json(self, payload: Any, **options: Any) -> Reply:

@@ -106,12 +106,20 @@ def probe_error(client: Client, case: InvalidCase) -> list[Outcome]:
 class Group:
     name: str
     doc: str
-    strategy: Callable[[str], st.SearchStrategy[Any]]
+    strategy: Callable[[str], st.SearchStrategy[Any] | dict[str, st.SearchStrategy[Any]]]
+    """Examples for a model id; a dict gives named parts, explored and reported separately."""
     probe: Callable[[Client, Any], list[Outcome]]
     requests_per_example: int = 1
     needs_auth: bool = False
     example_scale: int = 1
     """Examples per `--max-examples`: cheap groups with many distinct rules (errors) get more."""
+
+    def parts(self, model: str) -> dict[str, st.SearchStrategy[Any]]:
+        """The group's parts by where their failures are reported: the group, or "group: part"."""
+        made = self.strategy(model)
+        if isinstance(made, dict):
+            return {f"{self.name}: {label}": strategy for label, strategy in made.items()}
+        return {self.name: made}
 
 
 GROUPS: dict[str, Group] = {group.name: group for group in (

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, RunResult
+from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
+
+if TYPE_CHECKING:
+    from .runner import RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

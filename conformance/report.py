@@ -29,7 +29,8 @@ def as_dict(result: RunResult) -> dict[str, Any]:
         "requests": result.requests,
         "ok": result.ok,
         "groups": [{"name": g.name, "description": g.doc, "examples": g.examples, "requests": g.requests,
-                    "failing_checks": sorted(g.failing_checks), "stopped": g.stopped}
+                    "failing_checks": sorted(g.failing_checks), "stopped": g.stopped,
+                    "shrink_capped": g.shrink_capped}
                    for g in result.groups.values()],
         "checks": [{"name": c.name, "area": c.area, "description": c.doc, "status": c.status,
                     "passed": c.passed, "failed": c.failed, "groups": c.groups}
@@ -43,6 +44,22 @@ def write_json(result: RunResult, path: str) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(as_dict(result), handle, indent=2)
         handle.write("\n")
+
+
+def distinct(failures: list[Failure]) -> list[tuple[Failure, list[str]]]:
+    """Failures that say the same thing in several groups, once, with the smallest request and the
+    groups where they were seen."""
+    merged: dict[tuple[str, str, str], tuple[Failure, list[str]]] = {}
+    for failure in failures:
+        key = (failure.check, failure.expected, failure.seen)
+        if key not in merged:
+            merged[key] = (failure, [failure.group])
+            continue
+        best, groups = merged[key]
+        groups.append(failure.group)
+        if failure.size < best.size:
+            merged[key] = (failure, groups)
+    return list(merged.values())
 
 
 def _failure_text(failure: Failure) -> str:
@@ -63,13 +80,14 @@ def junit_xml(result: RunResult) -> str:
                               skipped=str(sum(r.status == "not exercised" for r in records)))
         for record in records:
             case = ET.SubElement(suite, "testcase", classname=f"conformance.{area}", name=record.name)
-            if record.status == "fail" and record.failure is not None:
-                failure = ET.SubElement(case, "failure", message=f"expected {record.failure.expected}")
-                failure.text = _failure_text(record.failure)
+            details = "\n\n".join(f"group {f.group}:\n{_failure_text(f)}" for f in record.failures.values())
+            if record.status == "fail":
+                first = next(iter(record.failures.values()))
+                ET.SubElement(case, "failure", message=f"expected {first.expected}").text = details
             elif record.status == "not exercised":
                 ET.SubElement(case, "skipped", message="no generated request exercised this check")
-            elif record.status == "warn" and record.failure is not None:
-                ET.SubElement(case, "system-out").text = "warning: " + _failure_text(record.failure)
+            elif record.status == "warn":
+                ET.SubElement(case, "system-out").text = "warning: " + details
     return ET.tostring(suites, encoding="unicode", xml_declaration=True)
 
 
@@ -88,7 +106,7 @@ def markdown(result: RunResult) -> str:
         f"## Conformance of `{result.base_url}` (model `{result.model}`)",
         "",
         f"Seed {result.seed}, {result.max_examples} examples per group, {result.requests} requests. "
-        f"Result: {'**pass**' if result.ok else f'**{len(result.failures)} failing check(s)**'}.",
+        f"Result: {'**pass**' if result.ok else f'**{len(result.failing_checks)} failing check(s)**'}.",
         "",
         "| Area | Check | Result | Examples | What it checks |",
         "|---|---|---|---|---|",
@@ -96,15 +114,18 @@ def markdown(result: RunResult) -> str:
     for record in result.checks.values():
         counts = f"{record.passed + record.failed}" if record.status != "not exercised" else ""
         lines.append(f"| {record.area} | `{record.name}` | {_MARK[record.status]} | {counts} | {_cell(record.doc)} |")
-    stopped = [g for g in result.groups.values() if g.stopped]
-    if stopped:
-        lines += ["", *[f"- group `{g.name}` stopped early: {g.stopped}" for g in stopped]]
+    notes = [f"- group `{g.name}` stopped early: {g.stopped}" for g in result.groups.values() if g.stopped]
+    notes += [f"- group `{g.name}`: shrinking stopped at the group's request allowance, so a failing request "
+              "shown may not be minimal" for g in result.groups.values() if g.shrink_capped]
+    if notes:
+        lines += ["", *notes]
     for title, failures in (("Failures", result.failures), ("Warnings", result.warnings)):
         if not failures:
             continue
         lines += ["", f"### {title}"]
-        for failure in failures:
-            lines += ["", f"**`{failure.check}`** (group `{failure.group}`): expected {failure.expected}; "
+        for failure, groups in distinct(failures):
+            where = ", ".join(f"`{group}`" for group in groups)
+            lines += ["", f"**`{failure.check}`** (group {where}): expected {failure.expected}; "
                       f"seen {_cell(failure.seen)}", "", "```sh", failure.curl, "```"]
     return "\n".join(lines) + "\n"
 
@@ -133,7 +154,7 @@ class Terminal:
         if self.live:
             print("\r", end="", file=self.stream)
         verdict = "ok" if not group.failing_checks else f"{len(group.failing_checks)} failing check(s)"
-        note = f" ({group.stopped})" if group.stopped else ""
+        note = f" ({group.stopped})" if group.stopped else " (shrinking capped)" if group.shrink_capped else ""
         self.line(f"  {group.name:<12} examples {group.examples:>4}  requests {group.requests:>4}  {verdict}{note}")
 
     def summary(self, result: RunResult) -> None:
@@ -144,9 +165,9 @@ class Terminal:
             self.line(f"{record.name:<{width}}  {record.area:<12} {_MARK[record.status]:<14} "
                       f"{record.passed + record.failed}")
         for title, failures in (("FAILED", result.failures), ("WARNING", result.warnings)):
-            for failure in failures:
-                self.line(f"\n{title} {failure.check} (group {failure.group})")
+            for failure, groups in distinct(failures):
+                self.line(f"\n{title} {failure.check} (group {', '.join(groups)})")
                 for row in _failure_text(failure).splitlines():
                     self.line("  " + row)
-        self.line(f"\n{len(result.failures)} failing, {len(result.warnings)} warning(s), {result.requests} "
+        self.line(f"\n{len(result.failing_checks)} failing check(s), {len(result.warnings)} warning(s), {result.requests} "
                   f"requests to {result.base_url}")

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
+from mockserver.contract import model_info
+
 from .checks import CATALOGUE
+from .defaults import DEFAULT_MAX_EXAMPLES
 from .client import BudgetExhausted, Client, ServerUnreachable
 from .groups import GROUPS, Group, Outcome
 from .outcome import failure_type
 from .strategies import InvalidCase
 
-E = TypeVar("E", bound=BaseException)
-
 WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""
 
-DEFAULT_MAX_EXAMPLES = 10
-DEFAULT_MAX_REQUESTS = 400
 SHRINK_ALLOWANCE = 4
-"""A group may spend this many times its generation requests on shrinking before it stops."""
+"""A run may spend this many times its generation requests on shrinking before it stops."""
+ROUNDS = 3
+"""Runs per group part at most: a new round starts while the last one found new failing checks."""
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Options:
     skip: Sequence[str] = ()
     require_auth: bool = False
     strict_seed: bool = False
+    max_output_tokens: int | None = None
+    """A token limit added to valid requests that set none, for slow or paid servers."""
 
 
 @dataclass
@@ -62,7 +65,8 @@ class CheckRecord:
     failed: int = 0
     warning: bool = False
     groups: list[str] = field(default_factory=list)
-    failure: Failure | None = None
+    failures: dict[str, Failure] = field(default_factory=dict)
+    """Per group, the smallest request that failed this check there."""
 
     @property
     def status(self) -> str:
@@ -80,6 +84,8 @@ class GroupRecord:
     failing_checks: set[str] = field(default_factory=set)
     stopped: str | None = None
     """Why the group ended early ("request budget reached"), if it did."""
+    shrink_capped: bool = False
+    """Shrinking some failure stopped at the group's request allowance (its request may not be minimal)."""
 
 
 @dataclass
@@ -94,12 +100,16 @@ class RunResult:
     requests: int = 0
 
     @property
+    def failing_checks(self) -> list[str]:
+        return [name for name, record in self.checks.items() if record.status == "fail"]
+
+    @property
     def failures(self) -> list[Failure]:
-        return [r.failure for r in self.checks.values() if r.failure is not None and r.status == "fail"]
+        return [f for r in self.checks.values() if r.status == "fail" for f in r.failures.values()]
 
     @property
     def warnings(self) -> list[Failure]:
-        return [r.failure for r in self.checks.values() if r.failure is not None and r.status == "warn"]
+        return [f for r in self.checks.values() if r.status == "warn" for f in r.failures.values()]
 
     @property
     def ok(self) -> bool:
@@ -119,12 +129,18 @@ def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool
 
 
 def estimate(groups: Sequence[Group], max_examples: int) -> int:
-    """Requests spent generating examples; shrinking a failure adds up to SHRINK_ALLOWANCE times that."""
+    """Requests a conforming server gets. Each failure found costs more: shrinking it (up to
+    SHRINK_ALLOWANCE times a run's requests) and a further round of search (up to ROUNDS runs)."""
     return sum(group.requests_per_example * group.example_scale * max_examples for group in groups)
 
 
-class _GroupBudget(Exception):
-    """This group spent its share of requests on shrinking."""
+class _StopPart(BaseException):
+    """Ends a Hypothesis run at once: a BaseException, so Hypothesis neither retries nor shrinks it."""
+
+    def __init__(self, reason: str, unreachable: ServerUnreachable | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.unreachable = unreachable
 
 
 def _payload(example: Any) -> tuple[Any, bytes | None]:
@@ -138,15 +154,29 @@ class Runner:
         self.client = client
         self.options = options
         self.progress = progress
+        self._limit = client.max_requests
         self.result = RunResult(client.base_url, options.model, options.seed, options.max_examples,
                                 client.max_requests,
                                 {name: CheckRecord(name, info.area, info.doc) for name, info in CATALOGUE.items()},
                                 {})
 
+    def _capped(self, example: Any) -> Any:
+        """The example with the output cap added where it sets no limit; invalid requests get it too,
+        since a server that wrongly accepts one would otherwise generate without end."""
+        cap = self.options.max_output_tokens
+        payload = example.payload if isinstance(example, InvalidCase) else example
+        if cap is None or not isinstance(payload, dict) or "max_tokens" in payload or \
+                "max_completion_tokens" in payload:
+            return example
+        name = "max_completion_tokens" if model_info(self.options.model).reasoning else "max_tokens"
+        if isinstance(example, InvalidCase):
+            return replace(example, payload={**payload, name: cap})
+        return {**payload, name: cap}
+
     def _warning_only(self, check: str) -> bool:
         return check in WARN_ONLY and not self.options.strict_seed
 
-    def _record(self, group: Group, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
+    def _record(self, group: Group, where: str, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
         stats = self.result.groups[group.name]
         stats.examples += 1
         payload, raw = _payload(example)
@@ -164,26 +194,58 @@ class Runner:
             if not record.warning:
                 stats.failing_checks.add(name)
                 failing.append((name, violation))
-            if record.failure is None or size <= record.failure.size:
-                record.failure = Failure(name, group.name, violation.expected, violation.seen, payload,
-                                         self.client.curl(payload, raw), size)
+            known = record.failures.get(where)
+            if known is None or size <= known.size:
+                record.failures[where] = Failure(name, where, violation.expected, violation.seen, payload,
+                                                 self.client.curl(payload, raw), size)
         return failing
 
-    def run_group(self, group: Group) -> GroupRecord:
+    def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:
+        """One Hypothesis run per part of the group, so a failure early in one part does not stop the
+        others from being explored. The group stops once the client has sent `limit` requests."""
         stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc)
+        self._limit = self.client.max_requests if limit is None else limit
         start = self.client.sent
-        examples = self.options.max_examples * group.example_scale
-        cap = start + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
+        parts = group.parts(self.options.model)
+        examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
+        for where, strategy in parts.items():
+            muted: frozenset[str] = frozenset()
+            for attempt in range(ROUNDS):
+                if stats.stopped:
+                    break
+                before = set(stats.failing_checks)
+                self._run_part(group, where, strategy, examples, muted, self.options.seed + attempt)
+                if stats.failing_checks <= before:
+                    break
+                muted = frozenset(stats.failing_checks)
+        stats.requests = self.client.sent - start
+        self.result.requests = self.client.sent
+        return stats
 
-        @seed(self.options.seed)
+    def _run_part(self, group: Group, where: str, strategy: Any, examples: int, muted: frozenset[str],
+                  run_seed: int) -> None:
+        """One Hypothesis run. Checks in `muted` already failed (and were shrunk) in an earlier round:
+        they are still recorded but no longer stop the search, so they cannot hide other failures."""
+        stats = self.result.groups[group.name]
+        cap = self.client.sent + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
+
+        @seed(run_seed)
         @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
                   phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False)
-        @given(group.strategy(self.options.model))
+        @given(strategy.map(self._capped))
         def prop(example: Any) -> None:
+            if self.client.sent >= self._limit:
+                raise _StopPart("budget" if self._limit >= self.client.max_requests else "share")
             if self.client.sent >= cap:
-                raise _GroupBudget()
-            failing = self._record(group, example, group.probe(self.client, example))
+                raise _StopPart("shrink")
+            try:
+                outcomes = group.probe(self.client, example)
+            except BudgetExhausted:
+                raise _StopPart("budget") from None
+            except ServerUnreachable as exc:
+                raise _StopPart("unreachable", exc) from None
+            failing = [f for f in self._record(group, where, example, outcomes) if f[0] not in muted]
             if self.progress is not None:
                 self.progress(stats, len(stats.failing_checks))
             if failing:
@@ -192,39 +254,41 @@ class Runner:
 
         try:
             prop()
-        except Exception as exc:  # Hypothesis re-raises the checks' failures, grouped
-            unreachable = _find(exc, ServerUnreachable)
-            if unreachable is not None:
-                raise unreachable from None
-            if _find(exc, BudgetExhausted) is not None:
+        except BaseException as exc:  # the checks' failures, grouped by Hypothesis; _record has kept them
+            stop = _find_stop(exc)
+            if stop is None and not isinstance(exc, Exception):
+                raise
+            if stop is not None and stop.unreachable is not None:
+                raise stop.unreachable from None
+            if stop is not None and stop.reason == "budget":
                 stats.stopped = "request budget reached"
-            elif _find(exc, _GroupBudget) is not None:
-                stats.stopped = "shrinking stopped at the group's request allowance"
-        stats.requests = self.client.sent - start
-        self.result.requests = self.client.sent
-        return stats
+            elif stop is not None and stop.reason == "share":
+                stats.stopped = "its share of the request budget reached"
+            elif stop is not None:
+                stats.shrink_capped = True
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
-        """Every group in turn; `done` hears about each as it ends. Groups past the budget are recorded as
-        stopped without a request."""
-        for group in groups:
+        """Every group in turn; `done` hears about each as it ends. Each group may spend an equal share of
+        what is left of the budget, so a server that fails a lot cannot starve the last groups."""
+        for position, group in enumerate(groups):
             if self.client.sent >= self.client.max_requests:
                 stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc,
                                                                      stopped="request budget reached")
             else:
-                stats = self.run_group(group)
+                share = (self.client.max_requests - self.client.sent) // (len(groups) - position)
+                stats = self.run_group(group, self.client.sent + max(1, share))
             if done is not None:
                 done(stats)
         self.result.requests = self.client.sent
         return self.result
 
 
-def _find(exc: BaseException | None, kind: type[E]) -> E | None:
-    """The first exception of `kind` in what Hypothesis raised (it groups several failures)."""
-    if exc is None or isinstance(exc, kind):
+def _find_stop(exc: BaseException) -> _StopPart | None:
+    """The `_StopPart` in what Hypothesis raised, which groups it with any failures it had found."""
+    if isinstance(exc, _StopPart):
         return exc
     for inner in getattr(exc, "exceptions", ()):
-        found = _find(inner, kind)
+        found = _find_stop(inner)
         if found is not None:
             return found
-    return _find(exc.__cause__, kind)
+    return None

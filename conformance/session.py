@@ -9,8 +9,9 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from .client import Client
+from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import Group
-from .runner import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS, GroupRecord, Options, Progress, Runner, \
+from .runner import GroupRecord, Options, Progress, Runner, \
     RunResult, selected_groups
 
 MOCK_MODEL = "gpt-4o-mini"
@@ -36,7 +37,7 @@ def target(base_url: str | None, api_key: str | None, *, require_auth: bool = Fa
     config = Config(port=0, seed=0, models=tuple(known_models()), api_keys=(key,) if require_auth else (),
                     quirks=tuple(mock_quirks))
     with MockServer(config) as server:
-        yield server.base_url, key
+        yield server.base_url, key if require_auth or api_key else None
 
 
 def pick_model(client: Client, model: str | None) -> str | None:
@@ -55,6 +56,7 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
               headers: Mapping[str, str] | None = None, max_examples: int = DEFAULT_MAX_EXAMPLES,
               max_requests: int = DEFAULT_MAX_REQUESTS, seed: int = 0, only: Sequence[str] = (),
               skip: Sequence[str] = (), require_auth: bool = False, strict_seed: bool = False,
+              max_output_tokens: int | None = None,
               timeout: float = 60.0, mock_quirks: Sequence[str] = (), announce: Announce | None = None,
               progress: Progress | None = None, done: Callable[[GroupRecord], None] | None = None) -> RunResult:
     """Run the selected groups and return the result. Raises ValueError for a bad selection or a server
@@ -68,5 +70,5 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
         if announce is not None:
             announce(url, chosen, groups)
         options = Options(model=chosen, max_examples=max_examples, seed=seed, require_auth=require_auth,
-                          strict_seed=strict_seed)
+                          strict_seed=strict_seed, max_output_tokens=max_output_tokens)
         return Runner(client, options, progress).run(groups, done)

@@ -114,9 +114,8 @@ def _content(rich: bool) -> st.SearchStrategy[Any]:
 
 
 def _message(role: str, rich: bool) -> st.SearchStrategy[dict[str, Any]]:
-    base = st.fixed_dictionaries({"role": st.just(role), "content": _content(rich and role == "user")},
+    return st.fixed_dictionaries({"role": st.just(role), "content": _content(rich and role == "user")},
                                  optional={"name": st.sampled_from(WORDS)} if rich else {})
-    return base
 
 
 def _tool_exchange() -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -391,12 +390,14 @@ def _unknown_model(model: str) -> st.SearchStrategy[InvalidCase]:
                      _base(model), st.sampled_from(WORDS))
 
 
-def invalid_requests(model: str) -> st.SearchStrategy[InvalidCase]:
+def invalid_requests(model: str) -> dict[str, st.SearchStrategy[InvalidCase]]:
     """Each example breaks exactly one rule: a type, a range, a required field, an unknown parameter, an
-    enum, a semantic rule, the JSON syntax, or the model id."""
-    return st.one_of(_wrong_type(model), _out_of_range(model), _missing_required(model),
-                     _unknown_parameter(model), _bad_enum(model), _semantic(model), _malformed(model),
-                     _unknown_model(model))
+    enum, a semantic rule, the JSON syntax, or the model id. One strategy per kind of rule, so each kind
+    is explored (and reported) even when another one fails."""
+    return {"wrong type": _wrong_type(model), "out of range": _out_of_range(model),
+            "missing required": _missing_required(model), "unknown parameter": _unknown_parameter(model),
+            "unknown enum value": _bad_enum(model), "semantic rule": _semantic(model),
+            "malformed JSON": _malformed(model), "unknown model": _unknown_model(model)}
 
 
 def auth_requests(model: str) -> st.SearchStrategy[InvalidCase]:

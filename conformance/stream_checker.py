@@ -49,7 +49,6 @@ class ChoiceAssembly:
     content: str | None = None
     refusal: str | None = None
     finish_reason: str | None = None
-    role_seen: bool = False
     deltas: int = 0
     tool_calls: dict[int, ToolCallAssembly] = field(default_factory=dict)
     logprobs: list[dict[str, Any]] = field(default_factory=list)
@@ -198,7 +197,6 @@ class StreamChecker:
         elif "role" in delta:
             self._fail("stream_role_once", f"no role after the first delta of choice {index}", delta)
         state.deltas += 1
-        state.role_seen = state.role_seen or "role" in delta
         for key in ("content", "refusal"):
             piece = delta.get(key)
             if isinstance(piece, str):
@@ -236,13 +234,14 @@ class StreamChecker:
         elif "arguments" in function:
             self._fail("chunk_schema", "function.arguments as a string fragment", function["arguments"])
 
-    def finish(self) -> StreamResult:
-        """The verdict once the body has ended (or been cut off)."""
+    def finish(self, cut_short: str | None = None) -> StreamResult:
+        """The verdict once the body has ended, or been cut off for the reason `cut_short` gives."""
         if self._data is not None:
             self._fail("stream_framing", "every event terminated by a blank line", "data at end of body")
             self._dispatch()
         if not self._done:
-            self._fail("stream_done", "data: [DONE] at the end of the stream", "the body ended without it")
+            self._fail("stream_done", "data: [DONE] at the end of the stream",
+                       cut_short or "the body ended without it")
         missing = sorted(set(range(self.n)) - set(self.choices))
         if missing and self.chunks:
             self._fail("stream_choice_indices", f"deltas for every choice 0..{self.n - 1}", f"none for {missing}")

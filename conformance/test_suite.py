@@ -15,7 +15,7 @@ def test_check(conformance_result: RunResult, check: str) -> None:
     record = conformance_result.checks[check]
     if record.status == "not exercised":
         pytest.skip(f"no generated request exercised {check}")
-    if record.status == "fail" and record.failure is not None:
-        failure = record.failure
-        pytest.fail(f"{check}: expected {failure.expected}; seen {failure.seen}\n"
-                    f"minimal request: {json.dumps(failure.request)}\nreproduce: {failure.curl}", pytrace=False)
+    if record.status == "fail":
+        pytest.fail("\n".join(f"{check} (group {f.group}): expected {f.expected}; seen {f.seen}\n"
+                              f"minimal request: {json.dumps(f.request)}\nreproduce: {f.curl}"
+                              for f in record.failures.values()), pytrace=False)

@@ -8,6 +8,7 @@ one. The HTTP shell applies the quirks named in `Config.quirks`, in the order of
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -78,6 +79,21 @@ def _empty_content_with_tool_calls(message: Body) -> Body:
     if message.get("tool_calls") and message.get("content") is None:
         message["content"] = ""
     return message
+
+
+def _unseeded(body: Body) -> Body:
+    """Rotates each text reply by an amount taken from the completion id, which differs per call: the
+    same seeded request gets a different reply every time, yet the mock stays deterministic."""
+    turn = hashlib.blake2b(str(body.get("id")).encode(), digest_size=2).digest()[0]
+
+    def rotate(message: Body) -> Body:
+        words = (message.get("content") or "").split(" ")
+        if len(words) > 1:
+            cut = turn % len(words) or 1
+            message["content"] = " ".join(words[cut:] + words[:cut])
+        return message
+
+    return _each_message(rotate)(body)
 
 
 def _each_delta(change: Callable[[Body, bool], Body]) -> Callable[[list[Body]], list[Body]]:
@@ -180,6 +196,7 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code),
     Quirk("unknown_model_ok", "unknown model ids are answered with 200 (llama.cpp, llama-cpp-python).",
           any_model=True),
+    Quirk("seed_ignored", "the same seeded request gets a different reply every time.", body=_unseeded),
     Quirk("tool_arguments_object", "tool-call `arguments` is a JSON object instead of a string.",
           body=_each_message(_tool_arguments_as_objects)),
     Quirk("tool_content_empty", "`content` is \"\" instead of null beside tool calls.",

@@ -105,7 +105,7 @@ def test_pytest_entry_point() -> None:
                              capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stdout
     assert "1 failed, 1 passed" in run.stdout
-    assert "completion_schema: expected a body valid against the chat.completion schema" in run.stdout
+    assert "completion_schema (group shape): expected a body valid against the chat.completion schema" in run.stdout
 
 
 def test_checks_as_a_library() -> None:

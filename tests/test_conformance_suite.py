@@ -38,7 +38,16 @@ CAUGHT_BY = {
 
 
 def test_every_quirk_has_an_expected_catch() -> None:
-    assert set(CAUGHT_BY) == set(QUIRKS)
+    assert set(CAUGHT_BY) | {"seed_ignored"} == set(QUIRKS)
+
+
+def test_unseeded_replies_warn_unless_strict() -> None:
+    lenient = run_suite(only=["consistency"], max_examples=3, mock_quirks=["seed_ignored"])
+    assert lenient.checks["seed_reproducible"].status == "warn"
+    assert "seed_reproducible" not in lenient.failing_checks
+    assert [w.check for w in lenient.warnings] == ["seed_reproducible"]
+    strict = run_suite(only=["consistency"], max_examples=3, mock_quirks=["seed_ignored"], strict_seed=True)
+    assert "seed_reproducible" in strict.failing_checks
 
 
 def test_suite_passes_against_the_mock() -> None:
@@ -59,3 +68,10 @@ def test_each_quirk_is_caught(quirk: str) -> None:
     failure = failed[check]
     assert failure.curl.startswith("curl ") and "/chat/completions" in failure.curl
     assert failure.request is not None
+
+
+def test_budget_ends_a_failing_run_cleanly() -> None:
+    result = run_suite(only=["errors"], max_examples=4, mock_quirks=["error_500"], max_requests=12)
+    assert result.requests == 12
+    assert result.groups["errors"].stopped == "request budget reached"
+    assert "error_not_5xx" in result.failing_checks
