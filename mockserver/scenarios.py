@@ -431,8 +431,8 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     return Scenario(rules=parsed, strict=strict)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a `.yaml`/`.yml` or `.json` scenario file; any problem raises `ScenarioError` naming the file."""
+def read_document(path: str | Path) -> Any:
+    """A scenario file's raw data, for passing on to another server's admin API."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -442,7 +442,12 @@ def load_scenario(path: str | Path) -> Scenario:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise ScenarioError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
-    return parse_scenario(data, str(path))
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a `.yaml`/`.yml` or `.json` scenario file; any problem raises `ScenarioError` naming the file."""
+    return parse_scenario(read_document(path), str(path))
 
 
 # ---------------------------------------------------------------- selection
