@@ -8,12 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from mockserver import MockServer
 from mockserver.contract import schema
+from mockserver.errors import ApiError
+from mockserver.validation import validate_request
 from wire import assert_completion, assert_error, chat
 
 DEFS = schema("chat_completion_request")["$defs"]
+SCHEMA = Draft202012Validator(schema("chat_completion_request"))
 USER = {"role": "user", "content": "Hello there."}
 CALL = {"id": "call_abc", "type": "function", "function": {"name": "get_weather", "arguments": '{"city":"Oslo"}'}}
 CUSTOM_CALL = {"id": "call_xyz", "type": "custom", "custom": {"name": "search", "input": "weather in Oslo"}}
@@ -169,3 +175,29 @@ def test_content_part_refused_where_the_role_does_not_take_it(server: MockServer
 ])
 def test_malformed_message_names_the_field(server: MockServer, message: dict[str, Any], param: str) -> None:
     assert_error(chat(server.url, messages=[message]), param=param)
+
+
+VALID_ROLES = ["developer", "system", "user", "assistant", "function"]
+PART_OR_JUNK = st.sampled_from([*PARTS.values(), {"type": "text"}, {"type": "image_url", "image_url": {}},
+                                {"type": "video"}, {"text": "no type"}, "bare string", 3])
+ANY_MESSAGE = st.fixed_dictionaries(
+    {"role": st.sampled_from(VALID_ROLES) | st.sampled_from(["robot", "", 7, None]),
+     "content": st.text(max_size=5) | st.lists(st.sampled_from([PARTS["text"], PARTS["image_url"]]), min_size=1,
+                                               max_size=2) | st.none() | st.lists(PART_OR_JUNK, max_size=3)
+     | st.integers()},
+    optional={"name": st.text(max_size=5), "refusal": st.none() | st.text(max_size=5),
+              "audio": st.none() | st.fixed_dictionaries({"id": st.text(max_size=5)})},
+) | st.sampled_from(["message", 1, None, [], {}])
+
+
+@settings(max_examples=150)
+@given(messages=st.lists(ANY_MESSAGE, min_size=1, max_size=2))
+def test_messages_are_accepted_exactly_when_the_schema_accepts_them(messages: list[Any]) -> None:
+    """The fast path that picks each message's schema by its role agrees with the schema's own union."""
+    body = {"model": "gpt-4o-mini", "messages": messages}
+    try:
+        validate_request(body)
+        accepted = True
+    except ApiError:
+        accepted = False
+    assert accepted == SCHEMA.is_valid(body)
