@@ -299,9 +299,12 @@ def _error_spec(data: Any, where: str, default_kind: str | None = None) -> Error
     )
 
 
+MAX_DELAY_SECONDS = 600.0
+
+
 def _delay(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ScenarioError(where, "expected a non-negative number of seconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_DELAY_SECONDS:
+        raise ScenarioError(where, f"expected a number of seconds from 0 to {MAX_DELAY_SECONDS:g}")
     return float(value)
 
 
