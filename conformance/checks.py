@@ -41,7 +41,7 @@ CATALOGUE: dict[str, CheckInfo] = {
 
 def _register(area: str, on_stream: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     def wrap(function: Callable[..., bool]) -> Callable[..., bool]:
-        doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((function.__doc__ or "").strip().split("\n\n")[0].split())
         CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream)
         return function
     return wrap
