@@ -180,7 +180,6 @@ class Runner:
         stats = self.result.groups[group.name]
         stats.examples += 1
         payload, raw = _payload(example)
-        size = len(raw) if raw is not None else len(json.dumps(payload))
         failing = []
         for name, violation in outcomes:
             record = self.result.checks[name]
@@ -194,10 +193,12 @@ class Runner:
             if not record.warning:
                 stats.failing_checks.add(name)
                 failing.append((name, violation))
+            sent, sent_raw = (violation.request, None) if violation.request is not None else (payload, raw)
+            size = len(sent_raw) if sent_raw is not None else len(json.dumps(sent))
             known = record.failures.get(where)
             if known is None or size <= known.size:
-                record.failures[where] = Failure(name, where, violation.expected, violation.seen, payload,
-                                                 self.client.curl(payload, raw), size)
+                record.failures[where] = Failure(name, where, violation.expected, violation.seen, sent,
+                                                 self.client.curl(sent, sent_raw), size)
         return failing
 
     def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:

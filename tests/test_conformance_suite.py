@@ -75,3 +75,9 @@ def test_budget_ends_a_failing_run_cleanly() -> None:
     assert result.requests == 12
     assert result.groups["errors"].stopped in ("request budget reached", "its share of the request budget reached")
     assert "error_not_5xx" in result.failing_checks
+
+
+def test_a_streamed_twin_is_reported_with_its_own_request() -> None:
+    result = run_suite(only=["consistency"], max_examples=3, mock_quirks=["first_delta_without_role"])
+    failure = next(f for f in result.failures if f.check == "stream_role_first")
+    assert failure.request["stream"] is True and " -N " in failure.curl
