@@ -172,7 +172,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         events = _stream_events(plan, StreamOptions.from_request(effective), config.quirks)
         delays = event_delays(timing, choice_chunk_count(plan), len(events), plan.id)
         return await send_stream(request, apply_fault(events, delays, fault))
-    wait = generation_seconds(timing, choice_chunk_count(plan), plan.id)
+    wait = 0.0 if timing.instant else generation_seconds(timing, choice_chunk_count(plan), plan.id)
     reply = quirks.apply_body(config.quirks, completion_body(plan))
     return await send_body(request, orjson.dumps(reply), wait, fault)
 

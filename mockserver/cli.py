@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -125,6 +126,8 @@ def build_record_parser() -> argparse.ArgumentParser:
     parser.add_argument("--upstream", required=True, metavar="URL",
                         help="the base URL a client would use, e.g. https://api.openai.com/v1")
     parser.add_argument("--cassette", required=True, metavar="DIR", help="directory to write exchanges into")
+    parser.add_argument("--api-key-env", default=None, metavar="NAME",
+                        help="send upstream the key in this environment variable instead of the client's")
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
     return parser
@@ -133,7 +136,13 @@ def build_record_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["record"]:
-        args = build_record_parser().parse_args(arguments[1:])
-        serve_record(args.upstream, args.cassette, args.host, args.port)
+        parser = build_record_parser()
+        args = parser.parse_args(arguments[1:])
+        api_key = None
+        if args.api_key_env is not None:
+            api_key = os.environ.get(args.api_key_env)
+            if not api_key:
+                parser.error(f"--api-key-env: the environment variable {args.api_key_env} is not set")
+        serve_record(args.upstream, args.cassette, args.host, args.port, api_key)
         return
     serve(config_from_args(arguments))

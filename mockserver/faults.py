@@ -80,7 +80,7 @@ def parse_fault(text: str) -> Fault:
     if len(kinds) != 1 or kinds[0] not in FAULT_KINDS:
         raise _header_error(text, "expected exactly one of " + ", ".join(f"{k}-after=<n>" for k in FAULT_KINDS)
                             + ".")
-    kind: FaultKind = kinds[0]  # type: ignore[assignment]
+    kind = next(known for known in FAULT_KINDS if known == kinds[0])
     allowed = {f"{kind}-after"} | ({"error"} if kind == "error" else set()) | (
         {"stall-ms"} if kind == "stall" else set())
     extra = sorted(set(fields) - allowed)

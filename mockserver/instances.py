@@ -19,7 +19,8 @@ not generated for.
 Recursion is bounded: past `SOFT_DEPTH` nested levels the generator takes the smallest way out (only
 required properties, minimum array lengths, the `null` or non-recursive branch of a union). A schema
 with no finite instance, or with contradictory constraints, raises `UnsatisfiableSchema` naming the
-place in the schema, never loops.
+place in the schema, never loops. So does a schema asking for more than the mock will build
+(`MAX_VALUES` values in one instance, strings past `MAX_LENGTH`), which keeps a hostile schema cheap.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 import functools
 import math
 import random
-import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timezone
@@ -39,10 +39,13 @@ import jsonschema
 import orjson
 from faker import Faker
 
-from .patterns import PatternError, matching_string
+from .patterns import PatternError, compile_pattern, matching_string
 
 SOFT_DEPTH = 4
 HARD_DEPTH = 32
+MAX_VALUES = 10_000
+"""Values (of any type, nested ones included) one instance may hold: a schema asking for more is refused."""
+MAX_LENGTH = 100_000
 _OPTIONAL_PROPERTY_ODDS = 0.6
 _NULL_ODDS = 0.25
 _DEFAULT_SPAN = 100
@@ -230,6 +233,7 @@ class _Generator:
         self.root = root
         self.rng = rng
         self.soft_depth = soft_depth
+        self.values = 0
 
     @functools.cached_property
     def validator(self) -> jsonschema.Draft202012Validator:
@@ -272,6 +276,9 @@ class _Generator:
     def value(self, schema: Any, path: tuple[Any, ...], depth: int, hint: str | None = None) -> Any:
         if depth > HARD_DEPTH:
             raise UnsatisfiableSchema("the schema's recursion has no finite instance", path)
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise UnsatisfiableSchema(f"an instance would hold more than {MAX_VALUES} values", path)
         if schema is True:
             schema = {}
         if schema is False:
@@ -385,6 +392,8 @@ class _Generator:
         high = flat.get("maxLength")
         if high is not None and low > high:
             raise UnsatisfiableSchema(f"minLength {low} exceeds maxLength {high}", path)
+        if low > MAX_LENGTH:
+            raise UnsatisfiableSchema(f"minLength {low} exceeds the {MAX_LENGTH} characters the mock generates", path)
         if "pattern" in flat:
             try:
                 return matching_string(flat["pattern"], self.rng, low, high)
@@ -396,6 +405,8 @@ class _Generator:
         text = make(self.faker()) if make is not None else self.words(1, 6)
         if make is not None and flat.get("format") in _FORMATS and low <= len(text) <= (high or len(text)):
             return text
+        if len(text) < low:
+            text += (" " + self.words(6, 12)) * (1 + (low - len(text)) // 40)
         while len(text) < low:
             text += " " + self.words(2, 6)
         if high is not None and len(text) > high:
@@ -467,6 +478,8 @@ class _Generator:
             high = len(prefix) if high is None else min(high, len(prefix))
         if high is not None and low > high:
             raise UnsatisfiableSchema(f"minItems {low} exceeds the {high} items allowed", path)
+        if low > MAX_VALUES:
+            raise UnsatisfiableSchema(f"minItems {low} exceeds the {MAX_VALUES} values the mock builds", path)
         if self.minimal(depth):
             count = low
         else:
@@ -531,7 +544,7 @@ class _Generator:
             return props[name]
         for regex, sub in sorted(patterned.items()):
             try:
-                if jsonschema_pattern_matches(regex, name):
+                if compile_pattern(regex)[1].search(name):
                     return sub
             except PatternError:
                 continue
@@ -549,26 +562,15 @@ class _Generator:
             extras[name] = self.value(props[name], (*path, "properties", name), depth + 1, hint=name)
         if len(extras) < wanted and additional is False:
             raise UnsatisfiableSchema("minProperties asks for more properties than the schema allows", path)
-        attempts = 0
-        while len(extras) < wanted and attempts < 8 * wanted:
-            attempts += 1
-            key = self.faker().word()
-            if key in values or key in extras or key in props:
-                continue
+        if wanted > MAX_VALUES:
+            raise UnsatisfiableSchema(f"minProperties asks for more than the {MAX_VALUES} values the mock builds", path)
+        while len(extras) < wanted:
+            base = key = self.faker().word()
+            suffix = len(extras)
+            while key in values or key in extras or key in props:
+                key, suffix = f"{base}_{suffix}", suffix + 1
             extras[key] = self.value(additional, (*path, "additionalProperties"), depth + 1, hint=key)
         return extras
-
-
-@functools.lru_cache(maxsize=512)
-def _compiled(regex: str) -> re.Pattern[str]:
-    try:
-        return re.compile(regex)
-    except re.error as exc:
-        raise PatternError(str(exc)) from None
-
-
-def jsonschema_pattern_matches(regex: str, text: str) -> bool:
-    return _compiled(regex).search(text) is not None
 
 
 def generate(schema: Any, rng: random.Random, soft_depth: int = SOFT_DEPTH) -> Any:

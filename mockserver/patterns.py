@@ -3,7 +3,8 @@
 Walks the parse tree of Python's own regex parser, so the supported syntax is exactly the parser's.
 Covered: literals, `.`, character classes and ranges (negated ones too), the `\\d \\w \\s` categories
 and their negations, groups (capturing, non-capturing, named), alternation, every quantifier (unbounded
-ones are capped a few repetitions past their minimum), backreferences, and anchors (`^ $ \\A \\Z \\b \\B`)
+ones are capped a few repetitions past their minimum, bounded ones draw from at most eight past it),
+backreferences, and anchors (`^ $ \\A \\Z \\b \\B`)
 which are treated as zero-width. Lookarounds and conditionals are not generated; every candidate is
 checked with `re.search`, so a pattern that relies on them either matches by luck or is reported as
 unsatisfiable by the caller instead of producing a wrong string.
@@ -11,6 +12,7 @@ unsatisfiable by the caller instead of producing a wrong string.
 
 from __future__ import annotations
 
+import functools
 import random
 import re
 import string
@@ -23,6 +25,8 @@ except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
 _UNBOUNDED_EXTRA = 4
+_BOUNDED_EXTRA = 8
+MAX_REPEAT = 10_000
 _PRINTABLE = string.ascii_letters + string.digits + " -_.,:;!?@#%&/()"
 _CATEGORIES = {
     _c.CATEGORY_DIGIT: string.digits,
@@ -80,7 +84,9 @@ class _Walker:
             return rng.choice(_CATEGORIES.get(arg, _PRINTABLE))
         if op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
             low, high, body = arg
-            top = low + _UNBOUNDED_EXTRA if high is _c.MAXREPEAT else high
+            if low > MAX_REPEAT:
+                raise PatternError(f"a repetition of at least {low} exceeds the {MAX_REPEAT} the mock generates")
+            top = low + _UNBOUNDED_EXTRA if high is _c.MAXREPEAT else min(high, low + _BOUNDED_EXTRA)
             return "".join(self.sequence(body) for _ in range(rng.randint(low, max(low, top))))
         if op is _c.SUBPATTERN:
             group, _add, _del, body = arg
@@ -98,9 +104,11 @@ class _Walker:
         return ""
 
 
-def compile_pattern(pattern: str) -> Any:
+@functools.lru_cache(maxsize=1024)
+def compile_pattern(pattern: str) -> tuple[Any, re.Pattern[str]]:
+    """The parse tree to walk and the compiled pattern to check with; cached, as tools repeat per turn."""
     try:
-        return _sre_parse.parse(pattern)
+        return _sre_parse.parse(pattern), re.compile(pattern)
     except (re.error, OverflowError, RecursionError) as exc:
         raise PatternError(f"invalid regular expression {pattern!r}: {exc}") from None
 
@@ -108,8 +116,7 @@ def compile_pattern(pattern: str) -> Any:
 def matching_string(pattern: str, rng: random.Random, min_length: int = 0, max_length: int | None = None,
                     attempts: int = 24) -> str:
     """A string for which `re.search(pattern, s)` holds and whose length is within the bounds."""
-    parsed = compile_pattern(pattern)
-    compiled = re.compile(pattern)
+    parsed, compiled = compile_pattern(pattern)
     for _ in range(attempts):
         text = _Walker(rng).sequence(parsed)
         if len(text) < min_length:

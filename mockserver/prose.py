@@ -44,6 +44,8 @@ WORD_CLASSES: tuple[tuple[str, ...], ...] = (
 def _pick(rng: random.Random, words: tuple[str, ...], lead: str, capital: bool, banned: Collection[int]) -> str | None:
     """One word token, avoiding banned ids; None when every candidate in the class is banned."""
     start = rng.randrange(len(words))
+    if not banned:
+        return lead + (words[start].capitalize() if capital else words[start])
     for offset in range(len(words)):
         word = words[(start + offset) % len(words)]
         token = lead + (word.capitalize() if capital else word)
@@ -96,7 +98,7 @@ def generate_tokens(
             if len(tokens) >= length:
                 return tokens
         closer = _CLOSERS[rng.randrange(len(_CLOSERS))]
-        if token_id(closer) not in banned:
+        if not banned or token_id(closer) not in banned:
             emit(closer)
         elif first:
             break

@@ -17,11 +17,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from .config import Config
+from .scenarios import parse_scenario, read_document
 from .server import MockServer
 
 API_KEY = "sk-mock-openai"
@@ -135,6 +137,25 @@ class MockOpenAI:
 
     def add_rule(self, rule: Mapping[str, Any]) -> str:
         return self._admin("POST", "/rules", dict(rule))["data"][0]["id"]
+
+    def load_scenario(self, path: str | Path) -> list[str]:
+        """Add the rules of a YAML/JSON scenario file (and its `strict` setting); returns their ids.
+
+        The file is checked here first, so a mistake is reported with the file, the rule and the field."""
+        document = read_document(path)
+        parse_scenario(document, str(path))
+        if isinstance(document, list):
+            document = {"rules": document}
+        payload = {"rules": document.get("rules") or []}
+        if "strict" in document:
+            payload["strict"] = document["strict"]
+        return [rule["id"] for rule in self._admin("POST", "/rules", payload)["data"]]
+
+    def assert_all_used(self) -> None:
+        """Fail unless every rule answered at least once: each scripted expectation was met."""
+        unused = self.unused_rules()
+        if unused:
+            raise AssertionError(f"mock_openai rules never used: {', '.join(unused)}")
 
     def strict(self, enabled: bool = True, **error: Any) -> None:
         """Answer requests no rule matches with an error instead of generating: 404 `unmatched_request`,

@@ -1,6 +1,8 @@
 """`mockserver record`: a proxy in front of a real OpenAI-compatible server that writes a cassette.
 
-Requests pass through unchanged (the client's Authorization header goes upstream and nowhere else);
+Requests pass through unchanged: the client's Authorization header goes upstream and nowhere else, or,
+with `--api-key-env NAME`, the proxy sends the key from that environment variable instead, so the code
+under test never holds the real key;
 responses come back as they arrive, streams event by event, while each chat completion exchange is
 written to the cassette with the time each stream event took.
 """
@@ -19,6 +21,7 @@ from .errors import ApiError
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "openai-organization", "openai-project",
                      "x-mock-fault", "x-mock-timing")
 UPSTREAM_KEY = web.AppKey("upstream", str)
+API_KEY_KEY = web.AppKey("api_key", str)
 CASSETTE_KEY = web.AppKey("cassette", Path)
 SESSION_KEY = web.AppKey("session", ClientSession)
 
@@ -51,6 +54,9 @@ async def proxy(request: web.Request) -> web.StreamResponse:
 async def _forward(request: web.Request) -> web.StreamResponse:
     raw = await request.read()
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED_HEADERS}
+    if API_KEY_KEY in request.app:
+        headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        headers["Authorization"] = f"Bearer {request.app[API_KEY_KEY]}"
     session = request.app[SESSION_KEY]
     sent = time.perf_counter()
     async with session.request(request.method, _upstream_url(request), data=raw or None, headers=headers) as upstream:
@@ -90,10 +96,13 @@ async def _close_session(app: web.Application) -> None:
     await app[SESSION_KEY].close()
 
 
-def create_record_app(upstream: str, cassette: str | Path) -> web.Application:
-    """`upstream` is the base URL a client would use (`http://host:port/v1`)."""
+def create_record_app(upstream: str, cassette: str | Path, api_key: str | None = None) -> web.Application:
+    """`upstream` is the base URL a client would use (`http://host:port/v1`); `api_key`, when given,
+    replaces whatever key the client sends."""
     app = web.Application()
     app[UPSTREAM_KEY] = upstream.rstrip("/")
+    if api_key is not None:
+        app[API_KEY_KEY] = api_key
     app[CASSETTE_KEY] = Path(cassette)
     app.on_startup.append(_open_session)
     app.on_cleanup.append(_close_session)
@@ -101,6 +110,6 @@ def create_record_app(upstream: str, cassette: str | Path) -> web.Application:
     return app
 
 
-def serve_record(upstream: str, cassette: str, host: str, port: int) -> None:
+def serve_record(upstream: str, cassette: str, host: str, port: int, api_key: str | None = None) -> None:
     print(f"recording {upstream} into {cassette}; point clients at http://{host}:{port}/v1", flush=True)
-    web.run_app(create_record_app(upstream, cassette), host=host, port=port, print=None, access_log=None)
+    web.run_app(create_record_app(upstream, cassette, api_key), host=host, port=port, print=None, access_log=None)

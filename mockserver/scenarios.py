@@ -299,9 +299,12 @@ def _error_spec(data: Any, where: str, default_kind: str | None = None) -> Error
     )
 
 
+MAX_DELAY_SECONDS = 600.0
+
+
 def _delay(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ScenarioError(where, "expected a non-negative number of seconds")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_DELAY_SECONDS:
+        raise ScenarioError(where, f"expected a number of seconds from 0 to {MAX_DELAY_SECONDS:g}")
     return float(value)
 
 
@@ -431,8 +434,8 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     return Scenario(rules=parsed, strict=strict)
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read a `.yaml`/`.yml` or `.json` scenario file; any problem raises `ScenarioError` naming the file."""
+def read_document(path: str | Path) -> Any:
+    """A scenario file's raw data, for passing on to another server's admin API."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -442,7 +445,12 @@ def load_scenario(path: str | Path) -> Scenario:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise ScenarioError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
-    return parse_scenario(data, str(path))
+    return data
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read a `.yaml`/`.yml` or `.json` scenario file; any problem raises `ScenarioError` naming the file."""
+    return parse_scenario(read_document(path), str(path))
 
 
 # ---------------------------------------------------------------- selection

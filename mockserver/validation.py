@@ -38,9 +38,64 @@ def _as_any_of(node: Any) -> Any:
     return node
 
 
+def _pinned(branch: Any, defs: Mapping[str, Any]) -> tuple[str, list[Any]] | None:
+    """The discriminator a union branch requires and the values it allows for it, if it has one."""
+    if isinstance(branch, dict) and "$ref" in branch and branch["$ref"].startswith("#/$defs/"):
+        branch = defs[branch["$ref"].rsplit("/", 1)[1]]
+    if not isinstance(branch, dict):
+        return None
+    for key in _DISCRIMINATORS:
+        rule = (branch.get("properties") or {}).get(key) or {}
+        values = rule.get("enum", [rule["const"]] if "const" in rule else None)
+        if key in branch.get("required", ()) and values:
+            return key, list(values)
+    return None
+
+
+def _dispatch(node: Any, defs: Mapping[str, Any]) -> Any:
+    """A union whose branches each pin `role` or `type` to their own values becomes a chain of if/then,
+    so the compiled validator checks the one branch a value names instead of failing through the others
+    (each failure costs an exception). It accepts exactly the same documents: the branches cannot
+    overlap, and a value that names no branch meets the original union at the end of the chain."""
+    if isinstance(node, list):
+        return [_dispatch(v, defs) for v in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _dispatch(v, defs) for k, v in node.items()}
+    branches = node.get("anyOf")
+    pinned = [_pinned(b, defs) for b in branches] if branches else []
+    if not pinned or None in pinned or len({key for key, _ in pinned}) != 1:
+        return node
+    values = [v for _, vs in pinned for v in vs]
+    if len(values) != len(set(values)) or any(k in node for k in ("if", "then", "else")):
+        return node
+    key = pinned[0][0]
+    chain: dict[str, Any] = {"anyOf": branches}
+    for branch, (_, allowed) in reversed(list(zip(branches, pinned))):
+        chain = {"if": {"properties": {key: {"enum": allowed}}, "required": [key]}, "then": branch, "else": chain}
+    return {**{k: v for k, v in node.items() if k != "anyOf"}, **chain}
+
+
+def _compiled_shape(root: dict[str, Any]) -> dict[str, Any]:
+    """The request schema rearranged for speed, accepting the same documents.
+
+    Each top-level parameter moves into its own definition: fastjsonschema formats the path of every
+    array item with `str.format(**locals())`, which costs as much as the enclosing function has locals,
+    and the top-level function has hundreds.
+    """
+    root = _as_any_of(root)
+    defs = dict(root["$defs"])
+    properties = {}
+    for name, node in root["properties"].items():
+        defs[f"parameter_{name}"] = node
+        properties[name] = {"$ref": f"#/$defs/parameter_{name}"}
+    defs = {name: _dispatch(node, defs) for name, node in defs.items()}
+    return {**root, "properties": properties, "$defs": defs}
+
+
 @functools.cache
 def _fast_check() -> Callable[[Any], Any]:
-    return fastjsonschema.compile(_as_any_of(schema("chat_completion_request")))
+    return fastjsonschema.compile(_compiled_shape(schema("chat_completion_request")))
 
 
 @functools.cache

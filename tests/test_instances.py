@@ -116,6 +116,11 @@ def test_pydantic_generated_schemas(model: type[pydantic.BaseModel]) -> None:
     {"$ref": "#/$defs/missing"},
     {"type": "object", "required": ["x"], "additionalProperties": False},
     {"type": "string", "pattern": "^a{3}$", "maxLength": 2},
+    {"type": "string", "minLength": 10**9},
+    {"type": "array", "minItems": 10**9},
+    {"type": "object", "minProperties": 10**9},
+    {"type": "array", "minItems": 300, "items": {"type": "array", "minItems": 300}},
+    {"type": "string", "pattern": "a{1000000}"},
     False,
 ])
 def test_unsatisfiable_schemas_raise_quickly(schema: object) -> None:

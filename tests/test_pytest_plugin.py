@@ -105,12 +105,48 @@ def test_a_failing_expectation_fails_the_users_test(pytester: pytest.Pytester) -
     pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
     pytester.makepyfile(test_user_fail='''
 def test_unmet(mock_openai):
-    mock_openai.reply("never asked")
-    assert mock_openai.unused_rules() == []
+    mock_openai.on(last_user="hello").reply("never asked", times=1)
+    mock_openai.assert_all_used()
 ''')
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*unused_rules*"])
+    result.stdout.fnmatch_lines(["*mock_openai rules never used: rule-*"])
+
+
+def test_scenario_files_load_into_the_fixture(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makefile(".yaml", agent=AGENT_YAML, broken="rules:\n  - reply: ok\n    colour: red\n")
+    pytester.makepyfile(test_user_files='''
+import re
+
+import openai
+import pytest
+
+def test_agent_file(mock_openai):
+    ids = mock_openai.load_scenario("agent.yaml")
+    assert ids == ["greet"]
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    reply = chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
+    assert reply.choices[0].message.content == "Hi from a file."
+    with pytest.raises(openai.NotFoundError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "other"}])
+    mock_openai.assert_all_used()
+
+def test_broken_file(mock_openai):
+    with pytest.raises(ValueError, match=re.escape("broken.yaml: rules[0].colour")):
+        mock_openai.load_scenario("broken.yaml")
+''')
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
+
+
+AGENT_YAML = """
+strict: true
+rules:
+  - id: greet
+    match: {last_user: hello}
+    reply: Hi from a file.
+"""
 
 
 def test_rate_limit_and_chaos_last_one_test(pytester: pytest.Pytester) -> None:

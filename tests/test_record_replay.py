@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -113,12 +114,14 @@ def _free_port() -> int:
 
 
 def test_record_subcommand_of_the_cli(tmp_path: Path) -> None:
-    """`mockserver record` as a user runs it, in front of a mock, stopped after one exchange."""
+    """`mockserver record` as a user runs it, in front of a mock that only accepts the key the recorder
+    takes from its environment, stopped after one exchange."""
     port = _free_port()
-    with MockServer(Config(seed=4)) as upstream:
+    with MockServer(Config(seed=4, api_keys=(SECRET,))) as upstream:
         process = subprocess.Popen([sys.executable, "-m", "mockserver", "record", "--upstream", upstream.base_url,
-                                    "--cassette", str(tmp_path), "--port", str(port)],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                    "--cassette", str(tmp_path), "--port", str(port), "--api-key-env", "UPSTREAM_KEY"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   env={**os.environ, "UPSTREAM_KEY": SECRET})
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -128,7 +131,7 @@ def test_record_subcommand_of_the_cli(tmp_path: Path) -> None:
                 except OSError:
                     assert time.monotonic() < deadline and process.poll() is None, "recorder did not start"
                     time.sleep(0.1)
-            client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=SECRET, max_retries=0)
+            client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="sk-placeholder", max_retries=0)
             reply = client.chat.completions.create(model="gpt-4o-mini", messages=ASK)
         finally:
             process.terminate()

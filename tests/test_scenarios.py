@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -105,6 +107,7 @@ def test_a_limited_rule_answers_exactly_min_times_matches(times: int, pattern: l
     ({"rules": [{"error": {"kind": "no_such_kind"}}]}, "rules[0].error.kind"),
     ({"rules": [{"error": {"status": 200}}]}, "rules[0].error.status"),
     ({"rules": [{"reply": "x", "times": 0}]}, "rules[0].times"),
+    ({"rules": [{"reply": "x", "delay": 86400}]}, "rules[0].delay"),
     ({"rules": [{"match": {}}]}, "rules[0]"),
     ({"rules": [{"tool_calls": [{"name": "f", "arguments": 3}]}]}, "rules[0].tool_calls.0.arguments"),
 ])
@@ -205,3 +208,13 @@ def test_invalid_faults_name_the_field(rule: dict[str, Any], where: str) -> None
     with pytest.raises(ScenarioError) as caught:
         parse_scenario([rule], "inline")
     assert str(caught.value).startswith(f"inline: {where}")
+
+
+def test_the_readme_scenario_example_loads() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
+    assert blocks, "README has no YAML scenario example"
+    scenario = parse_scenario(yaml.safe_load(blocks[0]), "README.md")
+    assert scenario.rules and scenario.strict is None
+    assert {rule.action.kind for rule in scenario.rules} >= {"tool_calls", "reply", "object", "refusal", "sequence",
+                                                              "error", "generate"}

@@ -89,3 +89,25 @@ def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockS
     assert ended() == _DROPOUTS, "every abandoned stream's handler ends instead of running on"
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert noisy == []
+
+
+def test_a_long_stall_ends_soon_after_its_client_leaves(slow_mock: MockServer,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    url = slow_mock.base_url + "/chat/completions"
+    caplog.set_level(logging.DEBUG)
+
+    def ended() -> int:
+        return sum(r.getMessage() == "client hung up mid-stream; response ended" for r in caplog.records)
+
+    async def run() -> bool:
+        async with aiohttp.ClientSession() as session:
+            response = await session.post(url, json=_BODY, headers={"X-Mock-Fault": "stall-after=1,stall-ms=60000"})
+            await response.content.readuntil(b"\n\n")
+            response.close()
+            for _ in range(100):
+                if ended():
+                    return True
+                await asyncio.sleep(0.05)
+            return False
+
+    assert asyncio.run(run()), "the handler kept sleeping through a stall nobody was waiting for"

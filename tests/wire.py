@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import functools
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ class Reply:
 
     def json(self) -> Any:
         return json.loads(self.raw)
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    """One compiled validator per contract schema (`jsonschema.validate` would re-check the schema itself on
+    every call)."""
+    return jsonschema.Draft202012Validator(schema(name))
 
 
 def send(url: str, method: str, path: str, data: bytes | Iterable[bytes] | None = None,
@@ -65,7 +73,7 @@ def assert_error(reply: Reply, status: int = 400, param: Any = ..., code: Any = 
     assert reply.status == status, (reply.status, reply.raw[:500])
     assert reply.headers.get("content-type", "").startswith("application/json")
     envelope = reply.json()
-    jsonschema.validate(envelope, schema("error"))
+    validator("error").validate(envelope)
     error = envelope["error"]
     if param is not ...:
         assert error["param"] == param, error
@@ -78,5 +86,5 @@ def assert_completion(reply: Reply) -> dict[str, Any]:
     """The reply is a 200 chat.completion that satisfies the response schema."""
     assert reply.status == 200, (reply.status, reply.raw[:500])
     body = reply.json()
-    jsonschema.validate(body, schema("chat_completion"))
+    validator("chat_completion").validate(body)
     return body
