@@ -41,7 +41,7 @@ CATALOGUE: dict[str, CheckInfo] = {
 
 def _register(area: str, on_stream: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
     def wrap(function: Callable[..., bool]) -> Callable[..., bool]:
-        doc = (function.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+        doc = " ".join((function.__doc__ or "").strip().split("\n\n")[0].split())
         CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream)
         return function
     return wrap
@@ -231,6 +231,7 @@ def logprobs_shape(request: Request, completion: Completion) -> bool:
     """With `logprobs`, each choice's tokens carry `top_logprobs` entries in the asked number, ordered, with
     matching bytes, and concatenate to the content; without it, `logprobs` is null."""
     wanted = request.get("logprobs") is True
+    judged = False
     for choice in _choices(completion):
         logprobs = choice.get("logprobs")
         if not wanted:
@@ -244,7 +245,8 @@ def logprobs_shape(request: Request, completion: Completion) -> bool:
         if not isinstance(entries, list):
             raise _fail("logprobs_shape", "logprobs.content as a list of tokens", logprobs)
         _check_token_entries(entries, request.get("top_logprobs") or 0, content)
-    return wanted
+        judged = True
+    return judged
 
 
 # -- tools --------------------------------------------------------------------------------------------
@@ -261,9 +263,11 @@ def tool_choice_honoured(request: Request, completion: Completion) -> bool:
     if not request.get("tools") or choice in (None, "auto"):
         return False
     named = _named_tool(request)
+    judged = False
     for reply_choice in _choices(completion):
         if reply_choice.get("finish_reason") == FINISH_LENGTH:
             continue
+        judged = True
         names = [(call.get("function") or {}).get("name") for call in _calls(reply_choice)]
         if choice == "none" and names:
             raise _fail("tool_choice_honoured", "no tool calls with tool_choice 'none'", names)
@@ -272,7 +276,7 @@ def tool_choice_honoured(request: Request, completion: Completion) -> bool:
                         _message(reply_choice))
         if named is not None and (not names or any(name != named for name in names)):
             raise _fail("tool_choice_honoured", f"calls to {named!r} only", names or _message(reply_choice))
-    return True
+    return judged
 
 
 @_register("tools")
@@ -336,10 +340,12 @@ def structured_output_valid(request: Request, completion: Completion) -> bool:
     kind = response_format.get("type")
     if kind not in ("json_object", "json_schema"):
         return False
+    judged = False
     for choice in _choices(completion):
         content = _message(choice).get("content")
         if choice.get("finish_reason") != FINISH_STOP or _calls(choice) or _message(choice).get("refusal"):
             continue
+        judged = True
         try:
             value = json.loads(content) if isinstance(content, str) else None
         except ValueError:
@@ -350,7 +356,7 @@ def structured_output_valid(request: Request, completion: Completion) -> bool:
             problem = subschema_error(response_format["json_schema"].get("schema") or {}, value)
             if problem is not None:
                 raise _fail("structured_output_valid", "content valid against the response schema", problem)
-    return True
+    return judged
 
 
 # -- consistency (two replies to one request) ---------------------------------------------------------

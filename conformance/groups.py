@@ -7,7 +7,7 @@ check that applied; the runner turns those into Hypothesis failures and report r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hypothesis import strategies as st
@@ -70,6 +70,7 @@ def probe_consistency(client: Client, request: dict[str, Any]) -> list[Outcome]:
     first_outcomes, first = judge_completion(request, client.post_json(request))
     streamed_request = {**request, "stream": True, "stream_options": {"include_usage": True}}
     stream_outcomes, streamed = judge_completion(streamed_request, client.post_json(streamed_request))
+    stream_outcomes = [(name, replace(v, request=streamed_request) if v else None) for name, v in stream_outcomes]
     again_outcomes, again = judge_completion(request, client.post_json(request))
     outcomes = first_outcomes + stream_outcomes + again_outcomes
     if first is not None and streamed is not None:

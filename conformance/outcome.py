@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -11,6 +12,8 @@ class Violation:
     check: str
     expected: str
     seen: str
+    request: Any = None
+    """The request that showed it, when it is not the example itself (the streamed twin of a request)."""
 
 
 class CheckFailed(AssertionError):

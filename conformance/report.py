@@ -48,10 +48,12 @@ def write_json(result: RunResult, path: str) -> None:
 
 def distinct(failures: list[Failure]) -> list[tuple[Failure, list[str]]]:
     """Failures that say the same thing in several groups, once, with the smallest request and the
-    groups where they were seen."""
-    merged: dict[tuple[str, str, str], tuple[Failure, list[str]]] = {}
+    groups where they were seen. Parts of a group ("errors: wrong type") stay apart: each kind of
+    invalid request deserves its own reproducer."""
+    merged: dict[tuple[str, str, str, str], tuple[Failure, list[str]]] = {}
     for failure in failures:
-        key = (failure.check, failure.expected, failure.seen)
+        _, colon, part = failure.group.partition(": ")
+        key = (failure.check, failure.expected, failure.seen, part if colon else "")
         if key not in merged:
             merged[key] = (failure, [failure.group])
             continue

@@ -180,7 +180,6 @@ class Runner:
         stats = self.result.groups[group.name]
         stats.examples += 1
         payload, raw = _payload(example)
-        size = len(raw) if raw is not None else len(json.dumps(payload))
         failing = []
         for name, violation in outcomes:
             record = self.result.checks[name]
@@ -194,38 +193,50 @@ class Runner:
             if not record.warning:
                 stats.failing_checks.add(name)
                 failing.append((name, violation))
+            sent, sent_raw = (violation.request, None) if violation.request is not None else (payload, raw)
+            size = len(sent_raw) if sent_raw is not None else len(json.dumps(sent))
             known = record.failures.get(where)
             if known is None or size <= known.size:
-                record.failures[where] = Failure(name, where, violation.expected, violation.seen, payload,
-                                                 self.client.curl(payload, raw), size)
+                record.failures[where] = Failure(name, where, violation.expected, violation.seen, sent,
+                                                 self.client.curl(sent, sent_raw), size)
         return failing
 
     def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:
         """One Hypothesis run per part of the group, so a failure early in one part does not stop the
         others from being explored. The group stops once the client has sent `limit` requests."""
         stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc)
-        self._limit = self.client.max_requests if limit is None else limit
+        group_limit = self.client.max_requests if limit is None else limit
         start = self.client.sent
         parts = group.parts(self.options.model)
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
-        for where, strategy in parts.items():
+        for position, (where, strategy) in enumerate(parts.items()):
+            share = (group_limit - self.client.sent) // (len(parts) - position)
+            self._limit = min(group_limit, self.client.sent + max(1, share))
             muted: frozenset[str] = frozenset()
             for attempt in range(ROUNDS):
-                if stats.stopped:
-                    break
                 before = set(stats.failing_checks)
-                self._run_part(group, where, strategy, examples, muted, self.options.seed + attempt)
+                stop = self._run_part(group, where, strategy, examples, muted, self.options.seed + attempt)
+                if stop == "budget":
+                    stats.stopped = "request budget reached"
+                    break
+                if stop == "share":
+                    stats.stopped = "its share of the request budget reached"
+                    break
+                stats.shrink_capped = stats.shrink_capped or stop == "shrink"
                 if stats.failing_checks <= before:
                     break
                 muted = frozenset(stats.failing_checks)
+            if stats.stopped == "request budget reached":
+                break
         stats.requests = self.client.sent - start
         self.result.requests = self.client.sent
         return stats
 
     def _run_part(self, group: Group, where: str, strategy: Any, examples: int, muted: frozenset[str],
-                  run_seed: int) -> None:
-        """One Hypothesis run. Checks in `muted` already failed (and were shrunk) in an earlier round:
-        they are still recorded but no longer stop the search, so they cannot hide other failures."""
+                  run_seed: int) -> str | None:
+        """One Hypothesis run; the reason it was cut short ("budget", "share", "shrink"), if it was.
+        Checks in `muted` already failed (and were shrunk) in an earlier round: they are still recorded
+        but no longer stop the search, so they cannot hide other failures."""
         stats = self.result.groups[group.name]
         cap = self.client.sent + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
 
@@ -260,12 +271,8 @@ class Runner:
                 raise
             if stop is not None and stop.unreachable is not None:
                 raise stop.unreachable from None
-            if stop is not None and stop.reason == "budget":
-                stats.stopped = "request budget reached"
-            elif stop is not None and stop.reason == "share":
-                stats.stopped = "its share of the request budget reached"
-            elif stop is not None:
-                stats.shrink_capped = True
+            return stop.reason if stop is not None else None
+        return None
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
         """Every group in turn; `done` hears about each as it ends. Each group may spend an equal share of

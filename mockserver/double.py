@@ -3,7 +3,8 @@
 `install` adds everything to an application with three hooks that stay out of the handlers' way: an
 outer middleware that journals each request, a response-prepare signal that stamps the real API's
 headers on every response (streamed ones included), and `scripted`, the one call the chat handler
-makes to learn whether a rule, the limiter or chaos decides the reply instead of the generator.
+makes to learn whether the limiter, a rule, chaos or a cassette decides the reply instead of the
+generator (in that order).
 """
 
 from __future__ import annotations
@@ -42,29 +43,23 @@ class DoubleState:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.rules: list[Rule] = list(config.scenario.rules)
-        self.strict = config.scenario.strict
-        self.counts = Counts()
         self.journal = Journal(config.journal_size)
-        self.limits = Limits(config.rate_limit_rpm, config.rate_limit_tpm)
-        self.chaos = config.chaos
-        self.buckets: dict[str, KeyState] = {}
-        self.replayed: dict[str, int] = {}
         self._arrivals = 0
         # Numbers the default ids of rules added later, so ids stay unique across resets.
-        self.rule_serial = len(self.rules)
+        self.rule_serial = len(config.scenario.rules)
+        self.reset()
 
     def reset(self) -> None:
         """Back to the configured scenario, limits and chaos, with an empty journal, fresh counts and full
         buckets."""
-        self.rules = list(self.config.scenario.rules)
-        self.strict = self.config.scenario.strict
+        self.rules: list[Rule] = list(self.config.scenario.rules)
+        self.strict: ErrorSpec | None = self.config.scenario.strict
         self.counts = Counts()
         self.journal.clear()
-        self.buckets = {}
+        self.buckets: dict[str, KeyState] = {}
         self.limits = Limits(self.config.rate_limit_rpm, self.config.rate_limit_tpm)
         self.chaos = self.config.chaos
-        self.replayed = {}
+        self.replayed: dict[str, int] = {}
 
     def arrive(self) -> tuple[int, str]:
         """The next arrival number and the request id derived from it."""

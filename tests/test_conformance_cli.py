@@ -121,3 +121,11 @@ def test_checks_as_a_library() -> None:
     assert checks.stop_sequences_absent(request, reply) is False
     with pytest.raises(AssertionError, match="error_envelope"):
         checks.error_envelope(400, {"error": {"message": "bad", "type": "x", "param": None, "code": 400}})
+
+
+def test_headers_and_key_reach_the_server() -> None:
+    with MockServer(Config(port=0, api_keys=("sk-right",))) as server:
+        base = ["--base-url", server.base_url, "--model", "gpt-4o-mini", "--only", "shape", "--max-examples", "2"]
+        assert _exit_code([*base, "--header", "Authorization: Bearer sk-right"]) == 0
+        assert _exit_code([*base, "--api-key", "sk-right"]) == 0
+        assert _exit_code([*base, "--api-key", "sk-wrong"]) == 1

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
 from mockserver.cli import config_from_args
@@ -250,3 +252,30 @@ def test_cli_builds_the_controls_config() -> None:
                                "--context-window", "gpt-4o=1000"])
     assert config.chaos == (("cut", 0.05), ("overloaded", 0.1))
     assert (config.rate_limit_tpm, config.admin, config.context_windows) == (900, False, (("gpt-4o", 1000),))
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 1000) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8) | st.sampled_from(["reply", "error", "match", "times", "fault", "sequence", "cut"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["match", "reply", "error", "times", "fault", "sequence", "rules", "strict", "kind", "status",
+                         "last_user", "nth", "delay", "tool_calls", "name", "arguments", "after", "x"]),
+        inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=60)
+@given(payload=_JSON, path=st.sampled_from(["/_mock/rules", "/_mock/limits", "/_mock/chaos"]))
+def test_admin_answers_any_json_with_success_or_a_4xx_envelope(fuzzed_mock: MockServer, payload: Any,
+                                                                path: str) -> None:
+    status, _, body = call(fuzzed_mock.url, "POST", path, payload)
+    assert status in (200, 201) or (400 <= status < 500 and set(body["error"]) == {"message", "type", "param", "code"})
+    call(fuzzed_mock.url, "POST", "/_mock/reset")
+    assert call(fuzzed_mock.url, "POST", "/v1/chat/completions", CHAT)[0] == 200
+
+
+@pytest.fixture(scope="module")
+def fuzzed_mock() -> Iterator[MockServer]:
+    with MockServer(Config(port=0, seed=8)) as server:
+        yield server
