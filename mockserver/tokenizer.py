@@ -88,9 +88,10 @@ def prompt_audio_tokens(request: Mapping[str, Any]) -> int:
 
 
 def prompt_tokens(request: Mapping[str, Any]) -> int:
-    """Tokens the request's prompt costs: messages, plus tool and schema definitions the model reads."""
+    """Tokens the request's prompt costs: messages, plus tool and schema definitions the model reads
+    (and the RAG `documents` a compatibility profile lets through, which the chat template renders)."""
     total = sum(message_tokens(m) for m in request["messages"]) + _REPLY_PRIMING
-    for key in ("tools", "functions"):
+    for key in ("tools", "functions", "documents"):
         if request.get(key):
             total += _json_tokens(request[key])
     response_format = request.get("response_format")

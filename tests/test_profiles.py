@@ -100,6 +100,12 @@ def test_continue_final_message_and_echo(vllm_url: str) -> None:
     assert status == 400 and reply["error"]["param"] == "continue_final_message"
 
 
+def test_documents_count_in_the_prompt(vllm_url: str) -> None:
+    plain = ok(vllm_url, {"model": MODEL, "messages": USER})["usage"]["prompt_tokens"]
+    documents = [{"title": "Tides", "text": "The moon pulls the oceans twice a day."}]
+    assert ok(vllm_url, {"model": MODEL, "messages": USER, "documents": documents})["usage"]["prompt_tokens"] > plain
+
+
 def test_request_id_names_the_completion(vllm_url: str) -> None:
     reply = ok(vllm_url, {"model": MODEL, "messages": USER, "request_id": "trace-42", "priority": 5})
     assert reply["id"] == "chatcmpl-trace-42"

@@ -12,9 +12,10 @@ import jsonschema
 import openai
 import pydantic
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from jsonapi import ok, post
+from test_instances import SCHEMAS
 from mockserver.tokenizer import tokenize
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
@@ -77,6 +78,22 @@ def test_tool_choice_rules(base_url: str, entries: list[dict], data: st.DataObje
     assert reply["usage"]["completion_tokens"] == argument_tokens
 
 
+def _as_parameters(schema: dict) -> dict:
+    """Function parameters are an object: the invented schema becomes its one property, its `$defs` the root's."""
+    value = {k: v for k, v in schema.items() if k != "$defs"}
+    root = {"type": "object", "properties": {"value": value}, "required": ["value"]}
+    return {**root, "$defs": schema["$defs"]} if "$defs" in schema else root
+
+
+@settings(max_examples=25)
+@given(parameters=SCHEMAS.map(_as_parameters), turn=st.integers(0, 10**6))
+def test_arguments_validate_against_invented_schemas(base_url: str, parameters: dict, turn: int) -> None:
+    tools = [{"type": "function", "function": {"name": "invented", "parameters": parameters}}]
+    reply = ok(base_url, {"model": "gpt-4o", "messages": [{"role": "user", "content": f"turn {turn}"}],
+                          "tools": tools, "tool_choice": "required"})
+    assert len(check_calls(reply, tools)) == 1
+
+
 def test_parallel_calls_happen_by_default(base_url: str) -> None:
     tools = [tool(e) for e in CORPUS[:6]]
     counts = {len(check_calls(ok(base_url, {"model": "gpt-4o", "messages": [{"role": "user", "content": f"q{i}"}],
@@ -123,6 +140,10 @@ def test_custom_tools_get_custom_calls(base_url: str) -> None:
     call = reply["choices"][0]["message"]["tool_calls"][0]
     assert call["type"] == "custom" and call["custom"]["name"] == "run_shell"
     assert re.match(r"^ls -l /(tmp|var|home)$", call["custom"]["input"]) and CALL_ID.match(call["id"])
+    named = ok(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools,
+                          "tool_choice": {"type": "custom", "custom": {"name": "run_shell"}}})
+    assert named["choices"][0]["finish_reason"] == "stop"
+    assert named["choices"][0]["message"]["tool_calls"][0]["custom"]["name"] == "run_shell"
 
 
 def test_legacy_functions(base_url: str) -> None:
