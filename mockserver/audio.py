@@ -4,8 +4,9 @@ The "speech" is a sequence of short tones, one per transcript token, pitched by 
 token, so the same reply always has the same bytes and its length follows the transcript. Formats:
 `wav` (RIFF, 16-bit mono 24 kHz), `pcm16` (the same samples raw, little-endian, as the real API sends
 them), `flac` (a real FLAC stream with verbatim subframes: lossless, uncompressed, decodable by any FLAC
-decoder), `mp3` (MPEG-1 Layer III frames of silence of the same duration: valid frames, no encoder).
-For `opus` and `aac` no pure-Python encoder exists; the data is the WAV file, which is documented.
+decoder), `mp3` (MPEG-1 Layer III frames of silence of the same duration: valid frames, no encoder),
+`opus` (an Ogg Opus file of silent 20 ms packets of the same duration). For `aac` no pure-Python
+encoder exists; the data is the WAV file, which is documented.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ _DEFAULT_PITCH = 220.0
 _FLAC_BLOCK = 4096
 _MP3_FRAME = bytes([0xFF, 0xFB, 0x90, 0xC0]) + bytes(413)  # 128 kbit/s, 44.1 kHz, mono, all-zero side info
 _MP3_FRAME_SECONDS = 1152 / 44_100
+_OPUS_SILENCE = bytes([0xF8, 0xFF, 0xFE])  # CELT fullband 20 ms, mono: the packet DTX sends for silence
+_OPUS_PACKET_SECONDS = 0.02
+_OPUS_SAMPLES_PER_PACKET = 960  # granule positions count 48 kHz samples whatever the input rate
+_OPUS_PRE_SKIP = 312
+_OGG_SERIAL = 0x43484442
+_OGG_PACKETS_PER_PAGE = 50
 
 
 def _samples(tokens: Sequence[str], voice: str) -> list[int]:
@@ -109,6 +116,36 @@ def _flac(samples: Sequence[int]) -> bytes:
     return bytes(out)
 
 
+def _crc32_ogg(data: bytes) -> int:
+    crc = 0
+    for byte in data:
+        crc ^= byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
+    return crc
+
+
+def _ogg_page(packets: Sequence[bytes], granule: int, sequence: int, flags: int) -> bytes:
+    """One Ogg page; every packet here is shorter than 255 bytes, so each is one lacing value."""
+    lacing = bytes(len(packet) for packet in packets)
+    page = (b"OggS" + bytes([0, flags]) + struct.pack("<qIIIB", granule, _OGG_SERIAL, sequence, 0, len(packets))
+            + lacing + b"".join(packets))
+    return page[:22] + struct.pack("<I", _crc32_ogg(page)) + page[26:]
+
+
+def _opus(seconds: float) -> bytes:
+    packets = max(1, math.ceil(seconds / _OPUS_PACKET_SECONDS))
+    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, _OPUS_PRE_SKIP, SAMPLE_RATE, 0, 0)
+    vendor = b"chatdouble"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    out = bytearray(_ogg_page([head], 0, 0, 0x02) + _ogg_page([tags], 0, 1, 0))
+    for sequence, start in enumerate(range(0, packets, _OGG_PACKETS_PER_PAGE), start=2):
+        count = min(_OGG_PACKETS_PER_PAGE, packets - start)
+        granule = _OPUS_PRE_SKIP + _OPUS_SAMPLES_PER_PACKET * (start + count)
+        out += _ogg_page([_OPUS_SILENCE] * count, granule, sequence, 0x04 if start + count >= packets else 0)
+    return bytes(out)
+
+
 def _mp3(seconds: float) -> bytes:
     return _MP3_FRAME * max(1, math.ceil(seconds / _MP3_FRAME_SECONDS))
 
@@ -121,6 +158,8 @@ def encode(tokens: Sequence[str], voice: str, fmt: str) -> bytes:
         return _flac(samples)
     if fmt == "mp3":
         return _mp3(len(samples) / SAMPLE_RATE)
+    if fmt == "opus":
+        return _opus(len(samples) / SAMPLE_RATE)
     return _wav(samples)
 
 

@@ -61,6 +61,15 @@ def test_mp3_reply_is_a_stream_of_valid_frames(base_url: str) -> None:
     assert info.sample_rate == 44100 and info.length > 0
 
 
+def test_opus_reply_is_an_ogg_opus_file_of_the_transcript_length(base_url: str) -> None:
+    audio = spoken(base_url, "opus")["choices"][0]["message"]["audio"]
+    data = io.BytesIO(base64.b64decode(audio["data"]))
+    info = soundfile.info(data)
+    assert (info.format, info.subtype, info.samplerate) == ("OGG", "OPUS", 24000)
+    expected = 0.06 * len(tokenize(audio["transcript"]))
+    assert abs(info.duration - expected) < 0.05
+
+
 def test_audio_is_deterministic_and_cut_by_max_tokens(base_url: str) -> None:
     assert spoken(base_url, "wav")["choices"] == spoken(base_url, "wav")["choices"]
     short = spoken(base_url, "pcm16", max_tokens=3)
