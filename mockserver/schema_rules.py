@@ -13,7 +13,8 @@ import orjson
 
 from .errors import ApiError
 
-Context = tuple[str, ...]
+Where = tuple[str, ...]
+"""A place in a schema, as the real API writes it in messages: `("properties", "address")`."""
 
 
 def _is_object(node: Mapping[str, Any]) -> bool:
@@ -21,7 +22,7 @@ def _is_object(node: Mapping[str, Any]) -> bool:
     return declared == "object" or (isinstance(declared, list) and "object" in declared) or "properties" in node
 
 
-def _children(node: Mapping[str, Any], context: Context) -> Iterator[tuple[Context, Any]]:
+def _children(node: Mapping[str, Any], context: Where) -> Iterator[tuple[Where, Any]]:
     for name, sub in (node.get("properties") or {}).items():
         yield (*context, "properties", name), sub
     for key in ("$defs", "definitions"):
@@ -35,7 +36,7 @@ def _children(node: Mapping[str, Any], context: Context) -> Iterator[tuple[Conte
             yield (*context, key, str(index)), sub
 
 
-def strict_problem(schema: Any, context: Context = ()) -> str | None:
+def strict_problem(schema: Any, context: Where = ()) -> str | None:
     """The first strict-mode violation, worded as the real API words it, or None."""
     if not isinstance(schema, Mapping):
         return None
