@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from hypothesis import strategies as st
 
-from mockserver.contract import request_parameters, schema
+from mockserver.contract import model_info, request_parameters, schema
 
 Request = dict[str, Any]
 
@@ -89,6 +89,25 @@ def message_roles() -> tuple[str, ...]:
 
 
 # -- valid requests -----------------------------------------------------------------------------------
+
+def for_model(build: Callable[[str], st.SearchStrategy[Request]]) -> Callable[[str], st.SearchStrategy[Request]]:
+    """Valid for the model the way the real API means it: reasoning models take `max_completion_tokens`
+    rather than `max_tokens`, and only the default temperature."""
+    @functools.wraps(build)
+    def made(model: str) -> st.SearchStrategy[Request]:
+        strategy = build(model)
+        if not model_info(model).reasoning:
+            return strategy
+        return strategy.map(_for_reasoning)
+    return made
+
+
+def _for_reasoning(request: Request) -> Request:
+    out = {k: v for k, v in request.items() if k not in ("max_tokens", "temperature")}
+    if "max_tokens" in request and "max_completion_tokens" not in request:
+        out["max_completion_tokens"] = request["max_tokens"]
+    return out
+
 
 def text(max_words: int = 6) -> st.SearchStrategy[str]:
     return st.lists(st.sampled_from(WORDS), min_size=1, max_size=max_words).map(" ".join)
@@ -163,16 +182,19 @@ def sampling() -> dict[str, st.SearchStrategy[Any]]:
     }
 
 
+@for_model
 def shape_requests(model: str) -> st.SearchStrategy[Request]:
     """Plain chat with the common sampling parameters."""
     return _request(model, conversation(), optional=sampling())
 
 
+@for_model
 def message_requests(model: str) -> st.SearchStrategy[Request]:
     """Every message kind and content part: instructions, names, text and image parts, tool results."""
     return _request(model, conversation(rich=True), optional={"max_completion_tokens": st.integers(1, 16)})
 
 
+@for_model
 def choice_requests(model: str) -> st.SearchStrategy[Request]:
     low, _ = bounds("n")
     return _request(model, conversation(), required={"n": st.integers(int(low), 3)},
@@ -184,6 +206,7 @@ def _stop() -> st.SearchStrategy[Any]:
     return st.one_of(common, st.lists(common, min_size=1, max_size=4, unique=True))
 
 
+@for_model
 def limit_requests(model: str) -> st.SearchStrategy[Request]:
     """Token limits (both spellings) and stop sequences, which must cut the output."""
     limit = st.one_of(st.fixed_dictionaries({"max_tokens": st.integers(1, 8)}),
@@ -193,6 +216,7 @@ def limit_requests(model: str) -> st.SearchStrategy[Request]:
     return st.tuples(_request(model, conversation()), limit).map(lambda pair: {**pair[0], **pair[1]})
 
 
+@for_model
 def logprob_requests(model: str) -> st.SearchStrategy[Request]:
     _, high = bounds("top_logprobs")
     return _request(model, conversation(), required={"logprobs": st.just(True)},
@@ -200,6 +224,7 @@ def logprob_requests(model: str) -> st.SearchStrategy[Request]:
                               "max_completion_tokens": st.integers(1, 16)})
 
 
+@for_model
 def stream_requests(model: str) -> st.SearchStrategy[Request]:
     return _request(model, conversation(), required={"stream": st.just(True)}, optional={
         "stream_options": st.fixed_dictionaries({"include_usage": st.booleans()}),
@@ -210,6 +235,7 @@ def stream_requests(model: str) -> st.SearchStrategy[Request]:
     })
 
 
+@for_model
 def consistency_requests(model: str) -> st.SearchStrategy[Request]:
     """Seeded, greedy requests: the same one is sent streamed and not, and twice."""
     return _request(model, conversation(), required={
@@ -257,6 +283,7 @@ def _tool(name: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.booleans().flatmap(lambda strict: st.builds(build, st.just(strict), object_schema(strict), text(4)))
 
 
+@for_model
 def tool_requests(model: str) -> st.SearchStrategy[Request]:
     """Tools with generated parameter schemas and every kind of tool_choice, streamed or not."""
     names = st.lists(st.sampled_from(["get_weather", "lookup", "add_item", "send_note"]), min_size=1,
@@ -273,6 +300,7 @@ def tool_requests(model: str) -> st.SearchStrategy[Request]:
     return names.flatmap(build)
 
 
+@for_model
 def structured_requests(model: str) -> st.SearchStrategy[Request]:
     """response_format json_object and json_schema (strict or not) with generated schemas."""
     json_schema = st.booleans().flatmap(lambda strict: object_schema(strict).map(lambda s: {
@@ -369,14 +397,23 @@ def _semantic(model: str) -> st.SearchStrategy[InvalidCase]:
         ("tool_choice names an undeclared function",
          {"tools": [tool], "tool_choice": {"type": "function", "function": {"name": "missing"}}}),
         ("max_tokens below 1", {"max_tokens": 0}),
+        ("logit_bias value out of range", {"logit_bias": {"1000": 150}}),
+        ("logit_bias key is not a token id", {"logit_bias": {"hello": 1}}),
+        ("function_call without functions", {"function_call": "auto"}),
+        ("audio output without the audio parameter", {"modalities": ["text", "audio"]}),
     ]
     orphan = _base(model).map(lambda base: InvalidCase("tool message without a preceding tool call",
                                                        "invalid_request", {**base, "messages": [
                                                            *base["messages"],
                                                            {"role": "tool", "tool_call_id": "call_1",
                                                             "content": "x"}]}))
+    unanswered = _base(model).map(lambda base: InvalidCase("tool call left unanswered", "invalid_request", {
+        **base, "messages": [*base["messages"],
+                             {"role": "assistant", "content": None, "tool_calls": [
+                                 {"id": "call_1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]},
+                             {"role": "user", "content": "and then?"}]}))
     return st.one_of(st.builds(lambda base, case: InvalidCase(case[0], "invalid_request", {**base, **case[1]}),
-                               _base(model), st.sampled_from(cases)), orphan)
+                               _base(model), st.sampled_from(cases)), orphan, unanswered)
 
 
 def _malformed(model: str) -> st.SearchStrategy[InvalidCase]:

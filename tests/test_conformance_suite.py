@@ -81,3 +81,9 @@ def test_a_streamed_twin_is_reported_with_its_own_request() -> None:
     result = run_suite(only=["consistency"], max_examples=3, mock_quirks=["first_delta_without_role"])
     failure = next(f for f in result.failures if f.check == "stream_role_first")
     assert failure.request["stream"] is True and " -N " in failure.curl
+
+
+def test_requests_fit_a_reasoning_model() -> None:
+    result = run_suite(model="o3-mini", only=["shape", "limits", "streaming", "consistency"], max_examples=5)
+    assert result.failing_checks == []
+    assert result.checks["max_tokens_honoured"].passed > 0
