@@ -124,8 +124,11 @@ def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool
     unknown = sorted((set(only) | set(skip)) - set(GROUPS))
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(unknown)}; the groups are {', '.join(GROUPS)}")
-    return [group for name, group in GROUPS.items() if name not in skip and (
+    chosen = [group for name, group in GROUPS.items() if name not in skip and (
         require_auth if group.needs_auth else not only or name in only)]
+    if not chosen:
+        raise ValueError("no group selected (the auth group runs with --require-auth)")
+    return chosen
 
 
 def estimate(groups: Sequence[Group], max_examples: int) -> int:

@@ -77,7 +77,8 @@ def test_unreachable_server_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert "cannot connect" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("argv", [["--only", "nonsense"], ["--max-examples", "0"], ["--base-url", "ftp://x"],
+@pytest.mark.parametrize("argv", [["--only", "nonsense"], ["--only", "auth"], ["--max-examples", "0"],
+                                  ["--base-url", "ftp://x"],
                                   ["--header", "no-colon"], ["--mock-quirk", "no_such_quirk"]])
 def test_usage_errors_exit_2(argv: list[str]) -> None:
     assert _exit_code(argv) == 2
