@@ -7,6 +7,7 @@ ipsum, while staying a pure function of the random source.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Collection
 
@@ -115,19 +116,34 @@ def generate_tokens(
     return tokens[:length]
 
 
+_BANK_SIZE = 4096
+_BANK_SEED = 0x5EED
+
+
+@functools.cache
+def _sentence_bank() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """Sentences drawn once from the grammar with a fixed seed, each in two forms: opening a reply and
+    following another sentence. Drawing whole sentences costs one random number instead of a dozen,
+    which is most of what a plain reply costs to generate."""
+    rng = random.Random(_BANK_SEED)
+    bank = []
+    for _ in range(_BANK_SIZE):
+        words = [words[_below(rng, len(words))] for words in _sentence_shape(rng)]
+        closer = _CLOSERS[_below(rng, len(_CLOSERS))]
+        rest = tuple(" " + word for word in words[1:]) + (closer,)
+        opening = words[0].capitalize()
+        bank.append(((opening, *rest), (" " + opening, *rest)))
+    return tuple(bank)
+
+
 def _free_tokens(rng: random.Random, length: int) -> list[str]:
-    """`generate_tokens` when nothing is banned: the same draws in the same order, so the same text,
-    without checking every word against the bans."""
+    """`generate_tokens` when nothing is banned: whole sentences from the bank."""
+    bank = _sentence_bank()
     tokens: list[str] = []
     while len(tokens) < length:
-        for position, words in enumerate(_sentence_shape(rng)):
-            word = words[_below(rng, len(words))]
-            if position == 0:
-                word = word.capitalize()
-            tokens.append(" " + word if tokens else word)
-            if len(tokens) >= length:
-                return tokens
-        tokens.append(_CLOSERS[_below(rng, len(_CLOSERS))])
+        opening, following = bank[_below(rng, _BANK_SIZE)]
+        tokens.extend(following if tokens else opening)
+    del tokens[length:]
     return tokens
 
 

@@ -35,16 +35,13 @@ def rng_for(digest: bytes, *labels: object) -> random.Random:
 
 
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+# Maps every byte value to an alphabet character, so a digest becomes id text in one `translate`.
+_ID_TABLE = bytes(ord(_ID_ALPHABET[b % len(_ID_ALPHABET)]) for b in range(256))
 
 
 def short_id(material: bytes, length: int) -> str:
-    """Alphanumeric id text that looks like OpenAI's (`chatcmpl-...`, `call_...`)."""
-    value = int.from_bytes(hashlib.blake2b(material, digest_size=32).digest(), "big")
-    chars = []
-    for _ in range(length):
-        value, index = divmod(value, len(_ID_ALPHABET))
-        chars.append(_ID_ALPHABET[index])
-    return "".join(chars)
+    """Alphanumeric id text that looks like OpenAI's (`chatcmpl-...`, `call_...`); at most 64 characters."""
+    return hashlib.blake2b(material, digest_size=length).digest().translate(_ID_TABLE).decode("ascii")
 
 
 def system_fingerprint(server_seed: int) -> str:

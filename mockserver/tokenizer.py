@@ -8,6 +8,7 @@ text, so `logit_bias` can name them and `bytes` in logprobs are the token's UTF-
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Mapping
@@ -35,7 +36,20 @@ def tokenize(text: str) -> list[str]:
     return _PRETOKEN.findall(text)
 
 
+# System prompts and conversation history repeat from request to request; counting each distinct
+# short text once keeps prompt accounting off the hot path. Long texts are counted afresh so the cache
+# never holds large bodies.
+_CACHED_TEXT_LENGTH = 2048
+
+
+@functools.lru_cache(maxsize=8192)
+def _cached_count(text: str) -> int:
+    return len(_PRETOKEN.findall(text))
+
+
 def count(text: str) -> int:
+    if len(text) <= _CACHED_TEXT_LENGTH:
+        return _cached_count(text)
     return len(_PRETOKEN.findall(text))
 
 

@@ -66,10 +66,10 @@ def test_stop_sequences_never_appear(server: MockServer, body: dict[str, Any], s
 
 
 def test_a_stop_sequence_cuts_the_text_short(server: MockServer) -> None:
-    reply = _reply(server, {**PLAIN, "n": 3, "stop": "."})
+    reply = _reply(server, {**PLAIN, "n": 3, "stop": [".", "!"]})
     for choice in reply["choices"]:
         assert choice["finish_reason"] == FINISH_STOP
-        assert "." not in choice["message"]["content"]
+        assert "." not in choice["message"]["content"] and "!" not in choice["message"]["content"]
         assert len(tokenize(choice["message"]["content"])) < 16
 
 
