@@ -69,21 +69,13 @@ def _wav(samples: Sequence[int]) -> bytes:
     return out.getvalue()
 
 
-def _crc8(data: bytes) -> int:
-    crc = 0
+def _crc(data: bytes, width: int, poly: int) -> int:
+    """The MSB-first, zero-start CRC that FLAC (8 and 16 bits) and Ogg (32 bits) put in their frames."""
+    top, mask, crc = 1 << (width - 1), (1 << width) - 1, 0
     for byte in data:
-        crc ^= byte
+        crc ^= byte << (width - 8)
         for _ in range(8):
-            crc = ((crc << 1) ^ 0x07) & 0xFF if crc & 0x80 else (crc << 1) & 0xFF
-    return crc
-
-
-def _crc16(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x8005) & 0xFFFF if crc & 0x8000 else (crc << 1) & 0xFFFF
+            crc = ((crc << 1) ^ poly) & mask if crc & top else (crc << 1) & mask
     return crc
 
 
@@ -110,19 +102,10 @@ def _flac(samples: Sequence[int]) -> bytes:
         # Block size code 0111 (16-bit size follows), rate code 1100 (kHz in 8 bits), mono, 16-bit.
         header = bytes([0xFF, 0xF8, 0x7C, 0x08]) + _utf8_number(number)
         header += struct.pack(">HB", len(block) - 1, SAMPLE_RATE // 1000)
-        header += bytes([_crc8(header)])
+        header += bytes([_crc(header, 8, 0x07)])
         frame = header + bytes([0x02]) + struct.pack(f">{len(block)}h", *block)
-        out += frame + _crc16(frame).to_bytes(2, "big")
+        out += frame + _crc(frame, 16, 0x8005).to_bytes(2, "big")
     return bytes(out)
-
-
-def _crc32_ogg(data: bytes) -> int:
-    crc = 0
-    for byte in data:
-        crc ^= byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) & 0xFFFFFFFF if crc & 0x80000000 else (crc << 1) & 0xFFFFFFFF
-    return crc
 
 
 def _ogg_page(packets: Sequence[bytes], granule: int, sequence: int, flags: int) -> bytes:
@@ -130,7 +113,7 @@ def _ogg_page(packets: Sequence[bytes], granule: int, sequence: int, flags: int)
     lacing = bytes(len(packet) for packet in packets)
     page = (b"OggS" + bytes([0, flags]) + struct.pack("<qIIIB", granule, _OGG_SERIAL, sequence, 0, len(packets))
             + lacing + b"".join(packets))
-    return page[:22] + struct.pack("<I", _crc32_ogg(page)) + page[26:]
+    return page[:22] + struct.pack("<I", _crc(page, 32, 0x04C11DB7)) + page[26:]
 
 
 def _opus(seconds: float) -> bytes:
