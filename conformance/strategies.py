@@ -401,6 +401,8 @@ def _semantic(model: str) -> st.SearchStrategy[InvalidCase]:
         ("logit_bias key is not a token id", {"logit_bias": {"hello": 1}}),
         ("function_call without functions", {"function_call": "auto"}),
         ("audio output without the audio parameter", {"modalities": ["text", "audio"]}),
+        ("json_object without the word json in the messages",
+         {"messages": [{"role": "user", "content": "Describe a river."}], "response_format": {"type": "json_object"}}),
     ]
     orphan = _base(model).map(lambda base: InvalidCase("tool message without a preceding tool call",
                                                        "invalid_request", {**base, "messages": [

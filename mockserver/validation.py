@@ -382,6 +382,24 @@ def _check_tool_messages(body: Mapping[str, Any]) -> None:
         raise _unanswered(pending, pending_at)
 
 
+def _mentions_json(content: Any) -> bool:
+    if isinstance(content, str):
+        return "json" in content.lower()
+    if isinstance(content, list):
+        return any(isinstance(part, Mapping) and _mentions_json(part.get("text")) for part in content)
+    return False
+
+
+def _check_json_mode(body: Mapping[str, Any]) -> None:
+    """JSON mode without asking for JSON in words makes real models emit whitespace until the limit, so
+    the real API refuses it up front."""
+    response_format = body.get("response_format") or {}
+    if response_format.get("type") == "json_object" and not any(
+            _mentions_json(message.get("content")) for message in body["messages"]):
+        raise invalid_request("'messages' must contain the word 'json' in some form, to use 'response_format' "
+                              "of type 'json_object'.", "messages")
+
+
 def _check_output_options(body: Mapping[str, Any]) -> None:
     n = body.get("n") or 1
     audio_out = "audio" in (body.get("modalities") or ())
@@ -441,6 +459,7 @@ _SEMANTIC_RULES: tuple[Callable[[Mapping[str, Any]], None], ...] = (
     _check_tool_messages,
     check_request_schemas,
     _check_output_options,
+    _check_json_mode,
     _check_logit_bias,
     _check_model_rules,
 )

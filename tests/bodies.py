@@ -10,7 +10,7 @@ TEXT = st.text(st.characters(codec="utf-8", categories=("L", "N", "P", "Zs")), m
 MESSAGES = st.lists(
     st.fixed_dictionaries({"role": st.sampled_from(["user", "system", "developer"]), "content": TEXT}),
     min_size=1, max_size=3,
-).map(lambda messages: [*messages, {"role": "user", "content": "Continue."}])
+).map(lambda messages: [*messages, {"role": "user", "content": "Continue (in JSON when JSON mode is on)."}])
 CHAT_MODELS = st.sampled_from(["gpt-4o-mini", "gpt-4.1", "gpt-3.5-turbo", "my-finetune"])
 
 

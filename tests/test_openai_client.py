@@ -51,8 +51,9 @@ async def test_async_completion(base_url: str) -> None:
 
 def test_parse_with_json_object(base_url: str) -> None:
     client = openai.OpenAI(base_url=base_url, api_key="anything", max_retries=0)
-    completion = client.chat.completions.create(model="gpt-4o", messages=MESSAGES,
-                                                response_format={"type": "json_object"})
+    completion = client.chat.completions.create(
+        model="gpt-4o", messages=[{"role": "user", "content": "Describe a river as a JSON object."}],
+        response_format={"type": "json_object"})
     assert completion.choices[0].message.content.startswith("{")
 
 

@@ -163,3 +163,12 @@ def test_prompt_beyond_the_context_window(server: MockServer) -> None:
 def test_unknown_top_level_parameter(server: MockServer, name: str) -> None:
     error = assert_error(chat(server.url, **{name: 1}), param=None)
     assert error["message"] == f"Unrecognized request argument supplied: {name}"
+
+
+def test_json_mode_requires_the_word_json(server: MockServer) -> None:
+    error = assert_error(chat(server.url, response_format={"type": "json_object"}), param="messages")
+    assert "must contain the word 'json'" in error["message"]
+    asked = [{"role": "system", "content": "Answer as a Json object."}, USER]
+    assert_completion(chat(server.url, messages=asked, response_format={"type": "json_object"}))
+    in_a_part = [{"role": "user", "content": [{"type": "text", "text": "Reply in JSON please."}]}]
+    assert_completion(chat(server.url, messages=in_a_part, response_format={"type": "json_object"}))

@@ -193,7 +193,8 @@ def test_structured_output_cut_by_max_tokens(base_url: str) -> None:
 
 
 def test_json_object_mode(base_url: str) -> None:
-    reply = ok(base_url, {"model": "gpt-4o", "messages": USER, "response_format": {"type": "json_object"}})
+    asked = [{"role": "user", "content": "Please help, in JSON."}]
+    reply = ok(base_url, {"model": "gpt-4o", "messages": asked, "response_format": {"type": "json_object"}})
     assert isinstance(json.loads(reply["choices"][0]["message"]["content"]), dict)
 
 
