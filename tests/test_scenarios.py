@@ -3,7 +3,6 @@ every example file in fixtures/scenarios/ doing what its error kind in fixtures/
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
 import urllib.error
@@ -20,6 +19,7 @@ from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
 from mockserver.faults import FAULT_KINDS, Fault
 from mockserver.scenarios import Counts, ScenarioError, load_scenario, parse_scenario, select
+from wire import raw_post
 
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
 
@@ -150,18 +150,6 @@ def test_error_scenario_files_answer_with_their_kind(path: Path) -> None:
         assert float(headers["retry-after-ms"]) > 0 and int(headers["retry-after"]) >= 1
 
 
-def _raw_stream(server: MockServer, body: dict[str, Any], headers: dict[str, str]) -> bytes:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    connection.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json", **headers})
-    response = connection.getresponse()
-    try:
-        data = response.read()
-    except http.client.IncompleteRead as partial:
-        data = partial.partial
-    connection.close()
-    return data
-
-
 def _header_form(fault: Fault) -> str:
     text = f"{fault.kind}-after={fault.after}"
     if fault.kind == "error":
@@ -192,8 +180,8 @@ def test_scenario_faults_deliver_exactly_like_the_fault_header(path: Path) -> No
             request = urllib.request.Request(plain.url + "/_mock/rules", data=json.dumps(unfaulted).encode(),
                                              headers={"Content-Type": "application/json"})
             urllib.request.urlopen(request).close()
-        received = _raw_stream(scripted, body, {})
-        expected = _raw_stream(plain, body, {"X-Mock-Fault": _header_form(fault)})
+        received = raw_post(scripted.port, body, {})[1]
+        expected = raw_post(plain.port, body, {"X-Mock-Fault": _header_form(fault)})[1]
     assert received == expected
     assert (b"data: [DONE]" in received) == (fault.kind in ("stall", "malformed"))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import http.client
 import json
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from mockserver.cli import config_from_args
 from mockserver.errors import ApiError
 from mockserver.faults import apply_fault, parse_fault
 from mockserver.timing import event_delays, generation_seconds, parse_timing
+from wire import raw_post
 
 _REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Tell me a story"}], "stream": True}
 
@@ -23,20 +23,6 @@ _REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Te
 def mock() -> Iterator[MockServer]:
     with MockServer(Config(seed=5, clock=1_700_000_000)) as running:
         yield running
-
-
-def _raw(mock: MockServer, body: dict, headers: dict[str, str]) -> tuple[int, bytes]:
-    """Status and whatever body bytes arrived before the server ended or dropped the connection."""
-    connection = http.client.HTTPConnection("127.0.0.1", mock.port, timeout=10)
-    connection.request("POST", "/v1/chat/completions", json.dumps(body),
-                       {"Content-Type": "application/json", **headers})
-    response = connection.getresponse()
-    try:
-        data = response.read()
-    except http.client.IncompleteRead as partial:
-        data = partial.partial
-    connection.close()
-    return response.status, data
 
 
 def _events(data: bytes) -> list[bytes]:
@@ -96,7 +82,7 @@ def test_apply_fault_never_sends_done_once_it_acts() -> None:
 
 
 def test_cut_drops_the_connection_before_done(mock: MockServer) -> None:
-    status, data = _raw(mock, _REQUEST, {"X-Mock-Fault": "cut-after=3"})
+    status, data = raw_post(mock.port, _REQUEST, {"X-Mock-Fault": "cut-after=3"})
     assert status == 200
     assert len(_events(data)) == 3 and b"[DONE]" not in data
     client = openai.OpenAI(base_url=mock.base_url, api_key="sk-test", max_retries=0)
@@ -105,7 +91,7 @@ def test_cut_drops_the_connection_before_done(mock: MockServer) -> None:
 
 
 def test_truncate_ends_cleanly_without_done(mock: MockServer) -> None:
-    status, data = _raw(mock, _REQUEST, {"X-Mock-Fault": "truncate-after=4"})
+    status, data = raw_post(mock.port, _REQUEST, {"X-Mock-Fault": "truncate-after=4"})
     assert status == 200
     events = _events(data)
     assert len(events) == 4 and all(json.loads(e[len(b"data: "):])["object"] == "chat.completion.chunk"
@@ -113,7 +99,7 @@ def test_truncate_ends_cleanly_without_done(mock: MockServer) -> None:
 
 
 def test_error_event_mid_stream(mock: MockServer) -> None:
-    status, data = _raw(mock, _REQUEST, {"X-Mock-Fault": "error-after=2,error=overloaded"})
+    status, data = raw_post(mock.port, _REQUEST, {"X-Mock-Fault": "error-after=2,error=overloaded"})
     assert status == 200
     events = _events(data)
     assert len(events) == 3
@@ -126,27 +112,27 @@ def test_error_event_mid_stream(mock: MockServer) -> None:
 
 
 def test_malformed_chunk_breaks_the_client_parser(mock: MockServer) -> None:
-    status, data = _raw(mock, _REQUEST, {"X-Mock-Fault": "malformed-after=1"})
+    status, data = raw_post(mock.port, _REQUEST, {"X-Mock-Fault": "malformed-after=1"})
     events = _events(data)
     assert status == 200 and events[-1] == b"data: [DONE]"
     with pytest.raises(ValueError):
         json.loads(events[1][len(b"data: "):])
-    clean = _events(_raw(mock, _REQUEST, {})[1])
+    clean = _events(raw_post(mock.port, _REQUEST, {})[1])
     assert len(events) == len(clean) + 1
 
 
 def test_stall_pauses_then_completes(mock: MockServer) -> None:
     started = time.monotonic()
-    status, data = _raw(mock, _REQUEST, {"X-Mock-Fault": "stall-after=2,stall-ms=200"})
+    status, data = raw_post(mock.port, _REQUEST, {"X-Mock-Fault": "stall-after=2,stall-ms=200"})
     assert time.monotonic() - started >= 0.2
     assert status == 200 and _events(data)[-1] == b"data: [DONE]"
 
 
 def test_non_streamed_faults(mock: MockServer) -> None:
     body = {k: v for k, v in _REQUEST.items() if k != "stream"}
-    status, data = _raw(mock, body, {"X-Mock-Fault": "error-after=0,error=rate_limit_exceeded"})
+    status, data = raw_post(mock.port, body, {"X-Mock-Fault": "error-after=0,error=rate_limit_exceeded"})
     assert status == 429 and json.loads(data)["error"]["code"] == "rate_limit_exceeded"
-    status, data = _raw(mock, body, {"X-Mock-Fault": "truncate-after=0"})
+    status, data = raw_post(mock.port, body, {"X-Mock-Fault": "truncate-after=0"})
     assert status == 200
     with pytest.raises(ValueError):
         json.loads(data)
@@ -157,7 +143,7 @@ def test_non_streamed_faults(mock: MockServer) -> None:
 
 def test_bad_headers_get_the_error_envelope(mock: MockServer) -> None:
     for header, value in [("X-Mock-Fault", "cut-after=soon"), ("X-Mock-Timing", "warp")]:
-        status, data = _raw(mock, _REQUEST, {header: value})
+        status, data = raw_post(mock.port, _REQUEST, {header: value})
         assert status == 400
         assert header in json.loads(data)["error"]["message"]
 
@@ -165,7 +151,7 @@ def test_bad_headers_get_the_error_envelope(mock: MockServer) -> None:
 def test_timing_header_delays_streamed_and_plain_replies(mock: MockServer) -> None:
     for body in (_REQUEST, {k: v for k, v in _REQUEST.items() if k != "stream"}):
         started = time.monotonic()
-        status, _ = _raw(mock, body, {"X-Mock-Timing": "ttft=150,itl=1"})
+        status, _ = raw_post(mock.port, body, {"X-Mock-Timing": "ttft=150,itl=1"})
         assert status == 200 and time.monotonic() - started >= 0.15
 
 

@@ -88,3 +88,18 @@ def assert_completion(reply: Reply) -> dict[str, Any]:
     body = reply.json()
     validator("chat_completion").validate(body)
     return body
+
+
+def raw_post(port: int, body: Any, headers: dict[str, str]) -> tuple[int, bytes]:
+    """Status and whatever body bytes arrived before the server ended or dropped the connection, for
+    replies that are cut or spoiled on purpose."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/v1/chat/completions", json.dumps(body),
+                       {"Content-Type": "application/json", **headers})
+    response = connection.getresponse()
+    try:
+        data = response.read()
+    except http.client.IncompleteRead as partial:
+        data = partial.partial
+    connection.close()
+    return response.status, data
