@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -23,6 +25,7 @@ from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
 from .timing import event_delays, generation_seconds, request_timing
 from .profiles import PROFILES
+from .tokenizer import prompt_tokens
 from .validation import validate_request
 
 log = logging.getLogger("mockserver")
@@ -137,10 +140,15 @@ def _refusal(request: web.Request) -> str | None:
     return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
 
 
-def _context(request: web.Request, config: Config) -> Context:
+def _context(request: web.Request, config: Config, body: dict[str, Any]) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
     return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
-                   refusal=_refusal(request))
+                   refusal=_refusal(request), prompt_tokens=prompt_tokens(body))
+
+
+@functools.cache
+def _context_windows(pairs: tuple[tuple[str, int], ...]) -> Mapping[str, int]:
+    return MappingProxyType(dict(pairs))
 
 
 def _stream_events(plan: CompletionPlan, options: StreamOptions, quirk_names: tuple[str, ...]) -> list[bytes]:
@@ -158,11 +166,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     fault = request_fault(request.headers)
     profile = PROFILES[config.profile]
     body = validate_request(await read_json(request, config), extra_parameters=profile.parameters,
-                            context_windows=dict(config.context_windows))
+                            context_windows=_context_windows(config.context_windows))
     profile.check(body)
     _check_model(body["model"], config)
-    context = _context(request, config)
-    effective = quirks.apply_request(config.quirks, body)
+    context = _context(request, config, body)
+    effective = quirks.apply_request(config.quirks, body) if config.quirks else body
     scripted = await double.scripted(request, body, context)
     if scripted.recorded is not None:
         return await double.send_recorded(request, scripted.recorded)
@@ -173,7 +181,9 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         delays = event_delays(timing, choice_chunk_count(plan), len(events), plan.id)
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = 0.0 if timing.instant else generation_seconds(timing, choice_chunk_count(plan), plan.id)
-    reply = quirks.apply_body(config.quirks, completion_body(plan))
+    reply = completion_body(plan)
+    if config.quirks:
+        reply = quirks.apply_body(config.quirks, reply)
     return await send_body(request, orjson.dumps(reply), wait, fault)
 
 

@@ -28,11 +28,10 @@ from .delivery import send_stream
 from .errors import ApiError
 from .faults import Delivery, Fault
 from .generation import Context, completion_limit
-from .journal import Entry, Journal, redact
+from .journal import Arrival, Journal
 from .plan import CompletionPlan
 from .ratelimit import KeyState, Limits, Verdict, admit
 from .scenarios import REPLY_ACTIONS, Action, Counts, ErrorSpec, Rule, reply_plan, select
-from .tokenizer import prompt_tokens
 
 ADMIN_PREFIX = "/_mock/"
 ANONYMOUS_KEY = "anonymous"
@@ -141,7 +140,7 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
     """The controls' say on a validated request; refusals (rate limit, scripted error, chaos, strict
     miss) are raised as `ApiError`."""
     state = request.app[STATE_KEY]
-    verdict = state.admit(_api_key(request), prompt_tokens(body) + (completion_limit(body) or 0), time.monotonic())
+    verdict = state.admit(_api_key(request), context.prompt_tokens + (completion_limit(body) or 0), time.monotonic())
     trace = _TRACE.get()
     if trace is not None:
         trace.verdict = verdict
@@ -180,20 +179,12 @@ async def send_recorded(request: web.Request, exchange: Exchange) -> web.StreamR
     return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))))
 
 
-def _parsed_body(raw: bytes) -> Any:
-    if not raw:
-        return None
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return raw.decode("utf-8", errors="replace")
-
-
-async def _body_for_journal(request: web.Request, limit: int) -> Any:
+async def _body_bytes(request: web.Request, limit: int) -> bytes | None:
+    """The body as read (aiohttp keeps what the handler read), or None when there is none to keep."""
     if not request.body_exists or (request.content_length or 0) > limit:
         return None
     try:
-        return _parsed_body(await request.read())
+        return await request.read()
     except web.HTTPException:
         return None
 
@@ -207,18 +198,9 @@ async def journal_middleware(request: web.Request, handler: Any) -> web.StreamRe
     trace = Trace(number, request_id, time.perf_counter())
     _TRACE.set(trace)
     response = await handler(request)
-    state.journal.add(Entry(
-        number=number,
-        request_id=request_id,
-        method=request.method,
-        path=request.path,
-        query=dict(request.query),
-        headers=redact(request.headers.items()),
-        body=await _body_for_journal(request, state.config.max_body_bytes),
-        rule=trace.rule,
-        status=response.status,
-        duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
-    ))
+    state.journal.add(Arrival(number, request_id, request.method, request.rel_url, request.headers,
+                              await _body_bytes(request, state.config.max_body_bytes), trace.rule, response.status,
+                              round((time.perf_counter() - trace.started) * 1000, 3)))
     return response
 
 

@@ -40,6 +40,9 @@ class Context:
     created: int = 0
     refusal: str | None = None
     """When set, every choice refuses with this text (the test switch for refusals)."""
+    prompt_tokens: int | None = None
+    """The request's prompt size when the caller has already counted it (the server counts once for
+    the rate limiter and usage alike); None counts it here."""
 
 
 @functools.cache
@@ -49,7 +52,9 @@ def _vocabulary_by_id() -> dict[int, str]:
 
 def _bias(request: Mapping[str, Any]) -> tuple[frozenset[int], str | None]:
     """Token ids that logit_bias bans (-100) and the token it forces (+100), if any."""
-    bias = request.get("logit_bias") or {}
+    bias = request.get("logit_bias")
+    if not bias:
+        return frozenset(), None
     banned = frozenset(int(key) for key, value in bias.items() if value <= -100)
     forced_ids = sorted(int(key) for key, value in bias.items() if value >= 100)
     known = _vocabulary_by_id()
@@ -187,14 +192,16 @@ def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Seque
     return audio_message(audio_id, tokens, voice, options["format"], context.created)
 
 
-def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int) -> dict[str, Any]:
+def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int,
+          prompt: int | None = None) -> dict[str, Any]:
     visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
     visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
     visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
     spoken = sum(audio_tokens(len(tokenize(c.audio["transcript"]))) for c in choices if c.audio is not None)
     visible += sum(len(tokenize(c.audio["transcript"])) for c in choices if c.audio is not None)
     completion = visible + reasoning + spoken
-    prompt = prompt_tokens(request)
+    if prompt is None:
+        prompt = prompt_tokens(request)
     prediction = request.get("prediction") or {}
     rejected = 0
     if prediction:
@@ -235,5 +242,5 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         system_fingerprint=system_fingerprint(context.server_seed),
         service_tier=request.get("service_tier") or "default",
         choices=tuple(choices),
-        usage=usage(request, choices, reasoning),
+        usage=usage(request, choices, reasoning, context.prompt_tokens),
     )

@@ -1,7 +1,10 @@
 """The request journal: what each request sent and what it got, for assertions in tests.
 
-Entries are plain frozen data; secrets in headers are redacted when the entry is made, so neither the
-admin API nor a test report can leak them.
+Serving a request only notes raw facts (the header and URL objects aiohttp already made, the body
+bytes it already read); the `Entry` a reader sees, with secrets redacted and the body parsed, is made
+from them when the journal is read. Tests read the journal a few times while a load test fills it
+thousands of times, so the work belongs on the reading side. Redaction happens before any entry
+leaves this module, so neither the admin API nor a test report can leak a secret.
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import orjson
+from yarl import URL
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie",
                             "openai-organization", "openai-project"})
@@ -26,6 +32,16 @@ def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
             value = f"{scheme} {REDACTED}" if rest and lowered.endswith("authorization") else REDACTED
         out[lowered] = value
     return out
+
+
+def parse_body(raw: bytes | None) -> Any:
+    """JSON when the body is JSON, its text when it is not, None when there was none."""
+    if not raw:
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw.decode("utf-8", errors="replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +61,41 @@ class Entry:
         return asdict(self)
 
 
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One served request as noted on the hot path; `entry()` turns it into what readers see."""
+
+    number: int
+    request_id: str
+    method: str
+    url: URL
+    headers: Mapping[str, str]
+    """aiohttp's request headers, an immutable view, so holding them costs no copy."""
+    body: bytes | None
+    rule: str | None
+    status: int
+    duration_ms: float
+
+    def entry(self) -> Entry:
+        return Entry(number=self.number, request_id=self.request_id, method=self.method, path=self.url.path,
+                     query=dict(self.url.query), headers=redact(self.headers.items()), body=parse_body(self.body),
+                     rule=self.rule, status=self.status, duration_ms=self.duration_ms)
+
+
 class Journal:
-    """The newest `capacity` entries, oldest first."""
+    """The newest `capacity` requests, oldest first."""
 
     def __init__(self, capacity: int) -> None:
-        self._entries: deque[Entry] = deque(maxlen=capacity)
+        self._arrivals: deque[Arrival] = deque(maxlen=capacity)
 
-    def add(self, entry: Entry) -> None:
-        self._entries.append(entry)
+    def add(self, arrival: Arrival) -> None:
+        self._arrivals.append(arrival)
 
     def entries(self) -> list[Entry]:
-        return list(self._entries)
+        return [arrival.entry() for arrival in self._arrivals]
 
     def clear(self) -> None:
-        self._entries.clear()
+        self._arrivals.clear()
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._arrivals)

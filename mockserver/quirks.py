@@ -220,6 +220,8 @@ def unknown(names: Iterable[str]) -> list[str]:
 
 
 def _active(names: Iterable[str]) -> list[Quirk]:
+    if not names:
+        return []
     chosen = set(names)
     return [quirk for name, quirk in QUIRKS.items() if name in chosen]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 # What the headers report when no limit is configured: a generous paid tier that never refuses.
 NOMINAL_REQUESTS_PER_MINUTE = 10_000
@@ -23,20 +24,19 @@ class Limits:
     tokens_per_minute: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Bucket:
+# The state and verdict are named tuples rather than frozen dataclasses: every request makes five of
+# them, and tuples cost a fifth as much to build.
+class Bucket(NamedTuple):
     level: float
     updated: float
 
 
-@dataclass(frozen=True, slots=True)
-class KeyState:
+class KeyState(NamedTuple):
     requests: Bucket
     tokens: Bucket
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(NamedTuple):
     allowed: bool
     limit_requests: int
     remaining_requests: int

@@ -578,6 +578,8 @@ def select(rules: Sequence[Rule], request: Mapping[str, Any], headers: Mapping[s
     Every rule whose match accepts the request sees it (that is what `nth` counts), whether or not an
     earlier rule answers; only the answering rule's `used` count grows, which is what `times` limits.
     """
+    if not rules:
+        return None, None, counts
     view = RequestView.of(request, headers)
     seen = dict(counts.seen)
     used = dict(counts.used)
@@ -632,5 +634,5 @@ def reply_plan(action: Action, request: Mapping[str, Any], context: Context) -> 
         system_fingerprint=system_fingerprint(context.server_seed),
         service_tier=request.get("service_tier") or "default",
         choices=choices,
-        usage=usage(request, choices, 0),
+        usage=usage(request, choices, 0, context.prompt_tokens),
     )
