@@ -85,7 +85,8 @@ def generate_tokens(
     banned: Collection[int] = frozenset(),
     forced: str | None = None,
 ) -> list[str]:
-    """`length` tokens of sentences; a sentence in progress when the budget ends is left open.
+    """Whole sentences, at least `length` tokens of them: a reply that stops of its own accord ends a
+    sentence, as a model's does (`max_tokens` cuts it short later, with finish_reason "length").
 
     `forced` (a token that logit_bias +100 demands) replaces every pick, which is what a real model
     does under exclusive bias.
@@ -106,14 +107,12 @@ def generate_tokens(
                 continue
             emit(token)
             first = False
-            if len(tokens) >= length:
-                return tokens
-        closer = _CLOSERS[_below(rng, len(_CLOSERS))]
-        if token_id(closer) not in banned:
-            emit(closer)
+        closers = [closer for closer in _CLOSERS if token_id(closer) not in banned]
+        if closers:
+            emit(closers[_below(rng, len(closers))])
         elif first:
             break
-    return tokens[:length]
+    return tokens
 
 
 _BANK_SIZE = 4096
@@ -143,7 +142,6 @@ def _free_tokens(rng: random.Random, length: int) -> list[str]:
     while len(tokens) < length:
         opening, following = bank[_below(rng, _BANK_SIZE)]
         tokens.extend(following if tokens else opening)
-    del tokens[length:]
     return tokens
 
 

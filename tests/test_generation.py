@@ -55,6 +55,18 @@ def test_natural_length_ends_with_stop(server: MockServer) -> None:
     assert {choice["finish_reason"] for choice in reply["choices"]} == {FINISH_STOP}
 
 
+@settings(max_examples=25)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 3), ban=st.sampled_from([None, " the", " a", "."]))
+def test_a_reply_that_stops_by_itself_ends_a_sentence(server: MockServer, seed: int, n: int, ban: str | None) -> None:
+    """Only `max_tokens` may leave a sentence open; prose that ends with finish_reason "stop" is finished."""
+    body = {**PLAIN, "seed": seed, "n": n}
+    if ban is not None:
+        body["logit_bias"] = {str(token_id(ban)): -100}
+    for choice in _reply(server, body)["choices"]:
+        assert choice["finish_reason"] == FINISH_STOP
+        assert choice["message"]["content"][-1] in ".!", choice["message"]["content"]
+
+
 @settings(max_examples=30)
 @given(body=bodies(limiting=False), stop=st.sampled_from(["e", " the", ".", "an", ["o", "s"], [" a", ","]])
        | st.lists(st.text(min_size=1, max_size=3), min_size=1, max_size=4))
