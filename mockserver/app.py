@@ -25,8 +25,7 @@ from .response import completion_body
 from .streaming import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
 from .timing import event_delays, generation_seconds, request_timing
 from .profiles import PROFILES
-from .tokenizer import prompt_tokens
-from .validation import validate_request
+from .validation import validate_and_count
 
 log = logging.getLogger("mockserver")
 
@@ -140,10 +139,10 @@ def _refusal(request: web.Request) -> str | None:
     return DEFAULT_REFUSAL if value.strip().lower() in ("1", "true", "yes") else value.strip()
 
 
-def _context(request: web.Request, config: Config, body: dict[str, Any]) -> Context:
+def _context(request: web.Request, config: Config, prompt: int) -> Context:
     created = config.clock if config.clock is not None else int(time.time())
     return Context(server_seed=config.seed, sequence=next(request.app[_SEQUENCE_KEY]), created=created,
-                   refusal=_refusal(request), prompt_tokens=prompt_tokens(body))
+                   refusal=_refusal(request), prompt_tokens=prompt)
 
 
 @functools.cache
@@ -165,11 +164,11 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     timing = request_timing(request.headers, config.timing)
     fault = request_fault(request.headers)
     profile = PROFILES[config.profile]
-    body = validate_request(await read_json(request, config), extra_parameters=profile.parameters,
-                            context_windows=_context_windows(config.context_windows))
+    body, prompt = validate_and_count(await read_json(request, config), extra_parameters=profile.parameters,
+                                      context_windows=_context_windows(config.context_windows))
     profile.check(body)
     _check_model(body["model"], config)
-    context = _context(request, config, body)
+    context = _context(request, config, prompt)
     effective = quirks.apply_request(config.quirks, body) if config.quirks else body
     scripted = await double.scripted(request, body, context)
     if scripted.recorded is not None:

@@ -32,43 +32,49 @@ class DigestRandom(random.Random):
     """`random.Random`'s whole interface over BLAKE2b in counter mode.
 
     Seeding a Mersenne Twister costs about 5 µs, more than all the draws a plain reply makes, and a
-    reply needs several independent sources. A hash stream costs nothing to seed, and since every draw
+    reply needs several independent sources. A hash stream costs a fraction of that to seed, and since every draw
     comes from `getrandbits` here (Random's own methods build on it), the numbers are the same on every
     Python version.
     """
-
-    _BLOCK_BITS = 512
 
     def seed(self, a: object = None, version: int = 2) -> None:
         material = a if isinstance(a, bytes) else repr(a).encode()
         # BLAKE2b keys hold 64 bytes; longer material is hashed down rather than cut, so it all counts.
         self._key = material if len(material) <= 64 else hashlib.blake2b(material).digest()
         self._counter = 0
-        self._pool = 0
-        self._bits = 0
+        self._block = b""
+        self._offset = 0
         self.gauss_next = None
 
-    def getrandbits(self, k: int) -> int:
-        if k < 0:
-            raise ValueError("number of bits must be non-negative")
-        while self._bits < k:
-            block = hashlib.blake2b(self._counter.to_bytes(8, "big"), key=self._key).digest()
-            self._pool = (self._pool << self._BLOCK_BITS) | int.from_bytes(block, "big")
-            self._bits += self._BLOCK_BITS
+    def _word(self) -> int:
+        """The next 32 bits of the stream; a 64-byte block serves sixteen draws."""
+        if self._offset == len(self._block):
+            self._block = hashlib.blake2b(self._counter.to_bytes(8, "big"), key=self._key).digest()
             self._counter += 1
-        self._bits -= k
-        value = self._pool >> self._bits
-        self._pool &= (1 << self._bits) - 1
-        return value
+            self._offset = 0
+        offset = self._offset
+        self._offset = offset + 4
+        return int.from_bytes(self._block[offset:offset + 4], "big")
+
+    def getrandbits(self, k: int) -> int:
+        if k <= 32:
+            if k < 0:
+                raise ValueError("number of bits must be non-negative")
+            return self._word() >> (32 - k)
+        words = -(-k // 32)
+        value = 0
+        for _ in range(words):
+            value = (value << 32) | self._word()
+        return value >> (words * 32 - k)
 
     def random(self) -> float:
         return self.getrandbits(53) * (1.0 / 9007199254740992.0)
 
-    def getstate(self) -> tuple[bytes, int, int, int, float | None]:
-        return self._key, self._counter, self._pool, self._bits, self.gauss_next
+    def getstate(self) -> tuple[bytes, int, bytes, int, float | None]:
+        return self._key, self._counter, self._block, self._offset, self.gauss_next
 
-    def setstate(self, state: tuple[bytes, int, int, int, float | None]) -> None:  # type: ignore[override]
-        self._key, self._counter, self._pool, self._bits, self.gauss_next = state
+    def setstate(self, state: tuple[bytes, int, bytes, int, float | None]) -> None:  # type: ignore[override]
+        self._key, self._counter, self._block, self._offset, self.gauss_next = state
 
 
 def rng_for(digest: bytes, *labels: object) -> random.Random:
