@@ -194,11 +194,16 @@ def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Seque
 
 def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int,
           prompt: int | None = None) -> dict[str, Any]:
-    visible = sum(len(c.content_tokens or ()) + len(c.refusal_tokens or ()) for c in choices)
-    visible += sum(len(call.argument_tokens) for c in choices for call in c.tool_calls)
-    visible += sum(len(c.function_call.argument_tokens) for c in choices if c.function_call)
-    spoken = sum(audio_tokens(len(tokenize(c.audio["transcript"]))) for c in choices if c.audio is not None)
-    visible += sum(len(tokenize(c.audio["transcript"])) for c in choices if c.audio is not None)
+    visible = spoken = 0
+    for choice in choices:
+        visible += len(choice.content_tokens or ()) + len(choice.refusal_tokens or ())
+        visible += sum(len(call.argument_tokens) for call in choice.tool_calls)
+        if choice.function_call is not None:
+            visible += len(choice.function_call.argument_tokens)
+        if choice.audio is not None:
+            transcript = len(tokenize(choice.audio["transcript"]))
+            visible += transcript
+            spoken += audio_tokens(transcript)
     completion = visible + reasoning + spoken
     if prompt is None:
         prompt = prompt_tokens(request)

@@ -115,7 +115,9 @@ def generate_tokens(
     return tokens
 
 
-_BANK_SIZE = 4096
+_BANK_BITS = 12
+_BANK_SIZE = 1 << _BANK_BITS
+_PICKS_PER_DRAW = 16
 _BANK_SEED = 0x5EED
 
 
@@ -136,11 +138,17 @@ def _sentence_bank() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
 
 
 def _free_tokens(rng: random.Random, length: int) -> list[str]:
-    """`generate_tokens` when nothing is banned: whole sentences from the bank."""
+    """`generate_tokens` when nothing is banned: whole sentences from the bank, their indices cut from
+    one wide draw (the bank's size is a power of two, so no draw is wasted)."""
     bank = _sentence_bank()
     tokens: list[str] = []
+    pool = left = 0
     while len(tokens) < length:
-        opening, following = bank[_below(rng, _BANK_SIZE)]
+        if not left:
+            pool, left = rng.getrandbits(_BANK_BITS * _PICKS_PER_DRAW), _PICKS_PER_DRAW
+        opening, following = bank[pool & (_BANK_SIZE - 1)]
+        pool >>= _BANK_BITS
+        left -= 1
         tokens.extend(following if tokens else opening)
     return tokens
 

@@ -4,8 +4,10 @@ the request seed. Nothing else (no clock, no arrival order) reaches the generato
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
+import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +30,9 @@ def content_digest(request: Mapping[str, Any], server_seed: int) -> bytes:
     return hashlib.blake2b(payload, digest_size=16).digest()
 
 
+_WORDS = struct.Struct(">16I")
+
+
 class DigestRandom(random.Random):
     """`random.Random`'s whole interface over BLAKE2b in counter mode.
 
@@ -42,39 +47,38 @@ class DigestRandom(random.Random):
         # BLAKE2b keys hold 64 bytes; longer material is hashed down rather than cut, so it all counts.
         self._key = material if len(material) <= 64 else hashlib.blake2b(material).digest()
         self._counter = 0
-        self._block = b""
-        self._offset = 0
+        self._words: list[int] = []
         self.gauss_next = None
 
     def _word(self) -> int:
-        """The next 32 bits of the stream; a 64-byte block serves sixteen draws."""
-        if self._offset == len(self._block):
-            self._block = hashlib.blake2b(self._counter.to_bytes(8, "big"), key=self._key).digest()
+        """The next 32 bits of the stream; each 64-byte block is unpacked once into sixteen words."""
+        words = self._words
+        if not words:
+            block = hashlib.blake2b(self._counter.to_bytes(8, "big"), key=self._key).digest()
             self._counter += 1
-            self._offset = 0
-        offset = self._offset
-        self._offset = offset + 4
-        return int.from_bytes(self._block[offset:offset + 4], "big")
+            words.extend(reversed(_WORDS.unpack(block)))
+        return words.pop()
 
     def getrandbits(self, k: int) -> int:
         if k <= 32:
             if k < 0:
                 raise ValueError("number of bits must be non-negative")
             return self._word() >> (32 - k)
-        words = -(-k // 32)
+        count = -(-k // 32)
         value = 0
-        for _ in range(words):
+        for _ in range(count):
             value = (value << 32) | self._word()
-        return value >> (words * 32 - k)
+        return value >> (count * 32 - k)
 
     def random(self) -> float:
         return self.getrandbits(53) * (1.0 / 9007199254740992.0)
 
-    def getstate(self) -> tuple[bytes, int, bytes, int, float | None]:
-        return self._key, self._counter, self._block, self._offset, self.gauss_next
+    def getstate(self) -> tuple[bytes, int, tuple[int, ...], float | None]:
+        return self._key, self._counter, tuple(self._words), self.gauss_next
 
-    def setstate(self, state: tuple[bytes, int, bytes, int, float | None]) -> None:  # type: ignore[override]
-        self._key, self._counter, self._block, self._offset, self.gauss_next = state
+    def setstate(self, state: tuple[bytes, int, tuple[int, ...], float | None]) -> None:  # type: ignore[override]
+        self._key, self._counter, words, self.gauss_next = state
+        self._words = list(words)
 
 
 def rng_for(digest: bytes, *labels: object) -> random.Random:
@@ -92,5 +96,6 @@ def short_id(material: bytes, length: int) -> str:
     return hashlib.blake2b(material, digest_size=length).digest().translate(_ID_TABLE).decode("ascii")
 
 
+@functools.cache
 def system_fingerprint(server_seed: int) -> str:
     return "fp_" + hashlib.blake2b(str(server_seed).encode(), digest_size=5).hexdigest()

@@ -267,9 +267,9 @@ def _check_schema(body: Mapping[str, Any]) -> None:
 
 
 @functools.cache
-def _integer_parameters() -> tuple[str, ...]:
+def _integer_parameters() -> frozenset[str]:
     properties = schema("chat_completion_request")["properties"]
-    return tuple(sorted(name for name, node in properties.items() if "integer" in (node.get("type") or ())))
+    return frozenset(name for name, node in properties.items() if "integer" in (node.get("type") or ()))
 
 
 def _integer_error(name: str, value: float) -> ApiError:
@@ -287,10 +287,10 @@ def _check_integers(body: Mapping[str, Any]) -> None:
     """JSON Schema counts 5.0 as an integer; the real API does not, and the generator slices and counts
     with these values. A float this large can only be an integer literal beyond 64 bits that the JSON
     parser widened, so it is reported as out of range rather than as a decimal."""
-    for name in _integer_parameters():
-        value = body.get(name)
-        if isinstance(value, float):
-            raise _integer_error(name, value)
+    integers = _integer_parameters()
+    decimals = sorted(name for name, value in body.items() if isinstance(value, float) and name in integers)
+    if decimals:
+        raise _integer_error(decimals[0], body[decimals[0]])
     for key, value in sorted((body.get("logit_bias") or {}).items()):
         if isinstance(value, float):
             raise _integer_error(f"logit_bias.{key}", value)
