@@ -22,6 +22,15 @@ FINISH_TOOL_CALLS = "tool_calls"
 FINISH_FUNCTION_CALL = "function_call"
 FINISH_CONTENT_FILTER = "content_filter"
 
+# The response names the tier that served the request, which is not always the one asked for: `auto`
+# (and no tier at all) runs on the project's tier, `default` unless configured, and `fast` is reported
+# as `priority` (OpenAI's API description of `service_tier`).
+_SERVED_TIERS = {"auto": "default", "fast": "priority"}
+
+
+def served_tier(requested: str | None) -> str:
+    return _SERVED_TIERS.get(requested or "auto", requested or "default")
+
 
 @functools.cache
 def fixtures_dir() -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import prose
 from .audio import audio_message, audio_tokens
-from .contract import FINISH_LENGTH, FINISH_STOP, model_info
+from .contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
 from .logprobs import token_logprobs
 from .plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from .seeding import content_digest, rng_for, short_id, system_fingerprint
@@ -245,7 +245,7 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         created=context.created,
         model=request["model"],
         system_fingerprint=system_fingerprint(context.server_seed),
-        service_tier=request.get("service_tier") or "default",
+        service_tier=served_tier(request.get("service_tier")),
         choices=tuple(choices),
         usage=usage(request, choices, reasoning, context.prompt_tokens),
     )

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import yaml
 
-from .contract import FINISH_STOP, FINISH_TOOL_CALLS, error_kind, error_kinds
+from .contract import FINISH_STOP, FINISH_TOOL_CALLS, error_kind, error_kinds, served_tier
 from .errors import ApiError
 from .faults import FAULT_KINDS, Fault, parse_fault
 from .generation import Context, completion_id, usage
@@ -632,7 +632,7 @@ def reply_plan(action: Action, request: Mapping[str, Any], context: Context) -> 
         created=context.created,
         model=request["model"],
         system_fingerprint=system_fingerprint(context.server_seed),
-        service_tier=request.get("service_tier") or "default",
+        service_tier=served_tier(request.get("service_tier")),
         choices=choices,
         usage=usage(request, choices, 0, context.prompt_tokens),
     )

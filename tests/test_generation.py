@@ -210,9 +210,15 @@ def test_system_fingerprint_comes_from_the_server_seed() -> None:
     assert fingerprints[1] != fingerprints[2]
 
 
-@pytest.mark.parametrize("tier", ["auto", "default", "flex", "priority"])
-def test_service_tier_is_echoed(server: MockServer, tier: str) -> None:
-    assert _reply(server, {**PLAIN, "service_tier": tier})["service_tier"] == tier
+@pytest.mark.parametrize(("tier", "served"), [("auto", "default"), ("default", "default"), ("flex", "flex"),
+                                              ("scale", "scale"), ("priority", "priority"), ("fast", "priority")])
+def test_service_tier_names_the_tier_that_served(server: MockServer, tier: str, served: str) -> None:
+    """As the API description says: `auto` runs on the project's default tier and `fast` reports
+    `priority`; the streamed chunks say the same."""
+    assert _reply(server, {**PLAIN, "service_tier": tier})["service_tier"] == served
+    events = post(server.url, {**PLAIN, "service_tier": tier, "stream": True}).raw.decode().split("\n\n")
+    chunks = [json.loads(event[len("data: "):]) for event in events if event.startswith("data: {")]
+    assert {chunk["service_tier"] for chunk in chunks} == {served}
 
 
 def test_service_tier_defaults(server: MockServer) -> None:
