@@ -40,13 +40,13 @@ BODY = {
 PATH = "/v1/chat/completions"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def _post(port: int, body: bytes) -> tuple[int, bytes]:
+def post(port: int, body: bytes) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
         connection.request("POST", PATH, body=body, headers={"Content-Type": "application/json"})
@@ -63,7 +63,7 @@ def _server(command: list[str], port: int) -> Iterator[None]:
         deadline = time.monotonic() + 20
         while True:
             try:
-                _post(port, json.dumps(BODY).encode())
+                post(port, json.dumps(BODY).encode())
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -75,7 +75,7 @@ def _server(command: list[str], port: int) -> Iterator[None]:
         process.wait(timeout=10)
 
 
-def _serve_bare(port: int, reply_path: str) -> None:
+def serve_bare(port: int, reply_path: str) -> None:
     """The baseline: the least an aiohttp JSON endpoint can do (read the body, write fixed bytes)."""
     from aiohttp import web
 
@@ -140,17 +140,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="bare/mock pairs to measure (default 3)")
     args = parser.parse_args()
 
-    mock_port, bare_port = _free_port(), _free_port()
+    mock_port, bare_port = free_port(), free_port()
     mock = [sys.executable, "-m", "mockserver", "--port", str(mock_port), "--seed", "1", "--clock", "1700000000"]
     with tempfile.TemporaryDirectory() as scratch, _server(mock, mock_port):
-        status, reply = _post(mock_port, json.dumps(BODY).encode())
+        status, reply = post(mock_port, json.dumps(BODY).encode())
         assert status == 200, reply
         reply_path = Path(scratch) / "reply.json"
         reply_path.write_bytes(reply)
         script = Path(scratch) / "post.lua"
         script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                           f"wrk.body = [==[{json.dumps(BODY)}]==]\n")
-        bare = [sys.executable, __file__, "--bare", str(bare_port), str(reply_path)]
+        bare = [sys.executable, __file__, "--bare-server", str(reply_path), "--port", str(bare_port)]
         with _server(bare, bare_port):
             use_wrk = shutil.which("wrk") is not None
 
@@ -173,8 +173,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--bare":
-        _serve_bare(int(sys.argv[2]), sys.argv[3])
+    if len(sys.argv) == 5 and sys.argv[1] == "--bare-server" and sys.argv[3] == "--port":
+        serve_bare(int(sys.argv[4]), sys.argv[2])
     elif len(sys.argv) > 1 and sys.argv[1] == "--client":
         _run_client(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
