@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mockserver import MockServer
+from mockserver.validation import _semantic_rules
 from wire import USER_TEXT, assert_completion, assert_error, chat
 
 USER = {"role": "user", "content": USER_TEXT}
@@ -172,3 +175,42 @@ def test_json_mode_requires_the_word_json(server: MockServer) -> None:
     assert_completion(chat(server.url, messages=asked, response_format={"type": "json_object"}))
     in_a_part = [{"role": "user", "content": [{"type": "text", "text": "Reply in JSON please."}]}]
     assert_completion(chat(server.url, messages=in_a_part, response_format={"type": "json_object"}))
+
+
+_NASTY = {
+    "model": st.sampled_from(["gpt-4o-mini", "o3-mini", "gpt-5"]),
+    "n": st.sampled_from([1, 2, 3.0]),
+    "max_tokens": st.sampled_from([0, 5, 5.0]),
+    "max_completion_tokens": st.sampled_from([0, 5, 2.0**70]),
+    "temperature": st.sampled_from([0, 0.5, 1]),
+    "logprobs": st.booleans(),
+    "top_logprobs": st.sampled_from([0, 3, 2.5]),
+    "stream": st.booleans(),
+    "stream_options": st.just({"include_usage": True}),
+    "modalities": st.sampled_from([["text"], ["text", "audio"]]),
+    "audio": st.just({"voice": "alloy", "format": "wav"}),
+    "prediction": st.just({"type": "content", "content": "x"}),
+    "logit_bias": st.sampled_from([{"12": 5}, {"x": 1}, {"12": 500}, {"12": 1.5}]),
+    "tools": st.just([{"type": "function", "function": {"name": "f", "parameters": {"type": "string"},
+                                                        "strict": True}}]),
+    "tool_choice": st.sampled_from(["auto", "required", {"type": "function", "function": {"name": "g"}}]),
+    "functions": st.just([{"name": "f"}]),
+    "function_call": st.sampled_from(["auto", {"name": "g"}]),
+    "response_format": st.sampled_from([{"type": "json_object"},
+                                        {"type": "json_schema", "json_schema": {"name": "s", "strict": True,
+                                                                                "schema": {"type": "array"}}}]),
+    "seed": st.sampled_from([1, 1.5]),
+}
+
+
+@settings(max_examples=300)
+@given(body=st.fixed_dictionaries({"messages": st.just([{"role": "user", "content": "hi"}])},
+                                  optional=_NASTY))
+def test_a_rule_is_skipped_only_when_it_cannot_fail(body: dict[str, Any]) -> None:
+    """Validation skips a semantic rule when the request sends none of the rule's parameters; that is only
+    sound if the rule, run anyway on such a request, never objects. Requests full of rule-breaking values
+    check that the rules' parameter lists leave nothing out."""
+    body.setdefault("model", "gpt-4o-mini")
+    for rule, parameters in _semantic_rules():
+        if parameters is not None:
+            rule({name: value for name, value in body.items() if name not in parameters})
