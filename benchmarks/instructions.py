@@ -24,10 +24,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from load import BODY, PATH, free_port, post
+from load import BODY, PATH, free_port, post, server, wait_until_serving
 
 _WARM_UP = 100
 
@@ -66,15 +65,7 @@ def _instructions(command: list[str], requests: int, connections: int, scratch: 
                                 *command, "--port", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                post(port, json.dumps(BODY).encode())
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start under valgrind: {command}") from None
-                time.sleep(0.5)
+        wait_until_serving(process, port, timeout=300)
         _drive(port, requests, connections)
     finally:
         process.send_signal(signal.SIGINT)
@@ -95,19 +86,8 @@ def main() -> None:
         mock_port = free_port()
         mock_command = [sys.executable, "-m", "mockserver", "--seed", "1", "--clock", "1700000000"]
         reply_path = Path(scratch) / "reply.json"
-        with subprocess.Popen([*mock_command, "--port", str(mock_port)], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL) as plain:
-            try:
-                for _ in range(200):
-                    try:
-                        status, reply = post(mock_port, json.dumps(BODY).encode())
-                        break
-                    except OSError:
-                        time.sleep(0.05)
-                else:
-                    raise RuntimeError("the mock did not start")
-            finally:
-                plain.terminate()
+        with server([*mock_command, "--port", str(mock_port)], mock_port):
+            status, reply = post(mock_port, json.dumps(BODY).encode())
         assert status == 200, reply
         reply_path.write_bytes(reply)
         servers = {

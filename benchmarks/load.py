@@ -56,19 +56,24 @@ def post(port: int, body: bytes) -> tuple[int, bytes]:
         connection.close()
 
 
+def wait_until_serving(process: subprocess.Popen, port: int, timeout: float) -> None:
+    """Poll with the benchmark's request until the server answers; fail if it dies or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            post(port, json.dumps(BODY).encode())
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server did not start: {process.args}") from None
+            time.sleep(0.05)
+
+
 @contextmanager
-def _server(command: list[str], port: int) -> Iterator[None]:
+def server(command: list[str], port: int) -> Iterator[None]:
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                post(port, json.dumps(BODY).encode())
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start: {command}") from None
-                time.sleep(0.05)
+        wait_until_serving(process, port, timeout=20)
         yield
     finally:
         process.terminate()
@@ -142,7 +147,7 @@ def main() -> None:
 
     mock_port, bare_port = free_port(), free_port()
     mock = [sys.executable, "-m", "mockserver", "--port", str(mock_port), "--seed", "1", "--clock", "1700000000"]
-    with tempfile.TemporaryDirectory() as scratch, _server(mock, mock_port):
+    with tempfile.TemporaryDirectory() as scratch, server(mock, mock_port):
         status, reply = post(mock_port, json.dumps(BODY).encode())
         assert status == 200, reply
         reply_path = Path(scratch) / "reply.json"
@@ -151,7 +156,7 @@ def main() -> None:
         script.write_text(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
                           f"wrk.body = [==[{json.dumps(BODY)}]==]\n")
         bare = [sys.executable, __file__, "--bare-server", str(reply_path), "--port", str(bare_port)]
-        with _server(bare, bare_port):
+        with server(bare, bare_port):
             use_wrk = shutil.which("wrk") is not None
 
             def measure(port: int) -> float:

@@ -169,7 +169,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     profile.check(body)
     _check_model(body["model"], config)
     context = _context(request, config, prompt)
-    effective = quirks.apply_request(config.quirks, body) if config.quirks else body
+    effective = quirks.apply_request(config.quirks, body)
     scripted = await double.scripted(request, body, context)
     if scripted.recorded is not None:
         return await double.send_recorded(request, scripted.recorded)
@@ -180,9 +180,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         delays = event_delays(timing, choice_chunk_count(plan), len(events), plan.id)
         return await send_stream(request, apply_fault(events, delays, fault))
     wait = 0.0 if timing.instant else generation_seconds(timing, choice_chunk_count(plan), plan.id)
-    reply = completion_body(plan)
-    if config.quirks:
-        reply = quirks.apply_body(config.quirks, reply)
+    reply = quirks.apply_body(config.quirks, completion_body(plan))
     return await send_body(request, orjson.dumps(reply), wait, fault)
 
 

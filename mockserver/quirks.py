@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -226,8 +226,9 @@ def _active(names: Iterable[str]) -> list[Quirk]:
     return [quirk for name, quirk in QUIRKS.items() if name in chosen]
 
 
-def apply_request(names: Iterable[str], request: Mapping[str, Any]) -> Body:
-    out = dict(request)
+def apply_request(names: Iterable[str], request: Body) -> Body:
+    """Request quirks build new dicts, so the caller's request is never changed and needs no copy."""
+    out = request
     for quirk in _active(names):
         if quirk.request is not None:
             out = quirk.request(out)

@@ -37,9 +37,9 @@ class DigestRandom(random.Random):
     """`random.Random`'s whole interface over BLAKE2b in counter mode.
 
     Seeding a Mersenne Twister costs about 5 µs, more than all the draws a plain reply makes, and a
-    reply needs several independent sources. A hash stream costs a fraction of that to seed, and since every draw
-    comes from `getrandbits` here (Random's own methods build on it), the numbers are the same on every
-    Python version.
+    reply needs several independent sources. A hash stream costs a fraction of that to seed, and since
+    every draw comes from `getrandbits` here (Random's own methods build on it), the numbers are the
+    same on every Python version.
     """
 
     def seed(self, a: object = None, version: int = 2) -> None:
