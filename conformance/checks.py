@@ -12,6 +12,7 @@ a non-streamed reply, or `StreamResult.as_completion()` for a streamed one.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,16 +74,25 @@ def _limit(request: Request) -> int | None:
     return limit if limit is not None else request.get("max_tokens")
 
 
-def _tools(request: Request) -> dict[str, Mapping[str, Any]]:
-    return {tool["function"]["name"]: tool["function"] for tool in request.get("tools") or ()
-            if tool.get("type") == "function"}
+def _tools(request: Request, kind: str = "function") -> dict[str, Mapping[str, Any]]:
+    """The request's tools of one kind ("function" or "custom") by name."""
+    return {tool[kind]["name"]: tool[kind] for tool in request.get("tools") or () if tool.get("type") == kind}
 
 
 def _named_tool(request: Request) -> str | None:
     choice = request.get("tool_choice")
-    if isinstance(choice, Mapping) and choice.get("type") == "function":
-        return choice["function"]["name"]
+    if isinstance(choice, Mapping) and choice.get("type") in ("function", "custom"):
+        return choice[choice["type"]]["name"]
     return None
+
+
+def _allowed_tools(request: Request) -> tuple[str, set[str]] | None:
+    """The mode and the tool names of an `allowed_tools` tool_choice, when the request has one."""
+    choice = request.get("tool_choice")
+    if not isinstance(choice, Mapping) or choice.get("type") != "allowed_tools":
+        return None
+    allowed = choice["allowed_tools"]
+    return allowed["mode"], {tool[tool["type"]]["name"] for tool in allowed["tools"]}
 
 
 # -- shape --------------------------------------------------------------------------------------------
@@ -256,62 +266,104 @@ def _calls(choice: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [call for call in calls if isinstance(call, Mapping)]
 
 
+def _call_name(call: Mapping[str, Any]) -> Any:
+    """The tool a call names, whichever kind it is (`function.name` or `custom.name`)."""
+    inner = call.get(call.get("type") or "function")
+    return inner.get("name") if isinstance(inner, Mapping) else None
+
+
 @_register("tools")
 def tool_choice_honoured(request: Request, completion: Completion) -> bool:
-    """`tool_choice` none gives no call, required at least one, a named function only that function."""
+    """`tool_choice` none gives no call, required at least one, a named function or custom tool only that
+    tool; `allowed_tools` calls only the listed tools, and at least one in mode required."""
     choice = request.get("tool_choice")
     if not request.get("tools") or choice in (None, "auto"):
         return False
     named = _named_tool(request)
+    allowed = _allowed_tools(request)
     judged = False
     for reply_choice in _choices(completion):
         if reply_choice.get("finish_reason") == FINISH_LENGTH:
             continue
         judged = True
-        names = [(call.get("function") or {}).get("name") for call in _calls(reply_choice)]
+        names = [_call_name(call) for call in _calls(reply_choice)]
+        required = choice == "required" or (allowed is not None and allowed[0] == "required")
         if choice == "none" and names:
             raise _fail("tool_choice_honoured", "no tool calls with tool_choice 'none'", names)
-        if choice == "required" and not names:
+        if required and not names:
             raise _fail("tool_choice_honoured", "at least one tool call with tool_choice 'required'",
                         _message(reply_choice))
         if named is not None and (not names or any(name != named for name in names)):
             raise _fail("tool_choice_honoured", f"calls to {named!r} only", names or _message(reply_choice))
+        if allowed is not None and any(name not in allowed[1] for name in names):
+            raise _fail("tool_choice_honoured", f"calls to the allowed tools {sorted(allowed[1])} only", names)
     return judged
+
+
+def _function_call_error(tools: Mapping[str, Mapping[str, Any]], call: Mapping[str, Any]) -> tuple[str, Any] | None:
+    function = call.get("function") or {}
+    name = function.get("name")
+    if name not in tools:
+        return f"a call to one of the functions {sorted(tools)}", name
+    arguments = function.get("arguments")
+    if not isinstance(arguments, str):
+        return "arguments as a JSON-encoded string", arguments
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return "arguments that parse as JSON", arguments
+    problem = subschema_error(dict(tools[name].get("parameters") or {"type": "object"}), value)
+    return (f"arguments valid against {name}'s parameters", problem) if problem is not None else None
+
+
+def _custom_call_error(tools: Mapping[str, Mapping[str, Any]], call: Mapping[str, Any]) -> tuple[str, Any] | None:
+    custom = call.get("custom") or {}
+    name = custom.get("name")
+    if name not in tools:
+        return f"a call to one of the custom tools {sorted(tools)}", name
+    text = custom.get("input")
+    if not isinstance(text, str):
+        return "input as a string", text
+    grammar = (tools[name].get("format") or {}).get("grammar") or {}
+    if grammar.get("syntax") != "regex":
+        return None
+    try:
+        pattern = re.compile(grammar["definition"])
+    except re.error:
+        return None  # a pattern only the server's regex dialect reads cannot be judged here
+    if pattern.fullmatch(text) is None:
+        return f"input matching the regex grammar {grammar['definition']!r}", text
+    return None
 
 
 @_register("tools")
 def tool_arguments_valid(request: Request, completion: Completion) -> bool:
-    """Each call names a declared function, and its `arguments` is a JSON string that validates against
-    that function's `parameters` (strict tools included)."""
-    tools = _tools(request)
+    """Each call names a declared tool of its kind: a function call's `arguments` is a JSON string that
+    validates against the function's `parameters` (strict tools included), a custom tool call's `input`
+    is a string that matches the tool's regex grammar when it has one."""
+    functions, customs = _tools(request), _tools(request, "custom")
     applied = False
     for choice in _choices(completion):
         if choice.get("finish_reason") == FINISH_LENGTH:
             continue
         for call in _calls(choice):
             applied = True
-            function = call.get("function") or {}
-            name = function.get("name")
-            if name not in tools:
-                raise _fail("tool_arguments_valid", f"a call to one of {sorted(tools)}", name)
-            arguments = function.get("arguments")
-            if not isinstance(arguments, str):
-                raise _fail("tool_arguments_valid", "arguments as a JSON-encoded string", arguments)
-            try:
-                value = json.loads(arguments)
-            except ValueError:
-                raise _fail("tool_arguments_valid", "arguments that parse as JSON", arguments) from None
-            parameters = tools[name].get("parameters") or {"type": "object"}
-            problem = subschema_error(dict(parameters), value)
+            kind = call.get("type")
+            if kind == "custom":
+                problem = _custom_call_error(customs, call)
+            elif kind == "function":
+                problem = _function_call_error(functions, call)
+            else:
+                problem = "a call of type 'function' or 'custom'", kind
             if problem is not None:
-                raise _fail("tool_arguments_valid", f"arguments valid against {name}'s parameters", problem)
+                raise _fail("tool_arguments_valid", *problem)
     return applied
 
 
 @_register("tools")
 def tool_call_message(request: Request, completion: Completion) -> bool:
     """A message with tool calls has `content: null`, and `finish_reason` is `"tool_calls"` exactly when
-    the model chose to call (a forced, named function may also finish with `"stop"`)."""
+    the model chose to call (a forced, named tool may also finish with `"stop"`)."""
     applied = False
     named = _named_tool(request)
     for choice in _choices(completion):

@@ -138,16 +138,16 @@ def _message(role: str, rich: bool) -> st.SearchStrategy[dict[str, Any]]:
 
 
 def _tool_exchange() -> st.SearchStrategy[list[dict[str, Any]]]:
-    """An earlier assistant turn that called a tool, and the tool's answer to it."""
-    def build(name: str, value: str, number: int) -> list[dict[str, Any]]:
+    """An earlier assistant turn that called a function or a custom tool, and the tool's answer to it."""
+    def build(name: str, value: str, number: int, custom: bool) -> list[dict[str, Any]]:
         call_id = f"call_{number}"
+        call = ({"id": call_id, "type": "custom", "custom": {"name": name, "input": value}} if custom else
+                {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps({"q": value})}})
         return [
-            {"role": "assistant", "content": None, "tool_calls": [
-                {"id": call_id, "type": "function",
-                 "function": {"name": name, "arguments": json.dumps({"q": value})}}]},
+            {"role": "assistant", "content": None, "tool_calls": [call]},
             {"role": "tool", "tool_call_id": call_id, "content": value},
         ]
-    return st.builds(build, st.sampled_from(WORDS), text(3), st.integers(1, 99))
+    return st.builds(build, st.sampled_from(WORDS), text(3), st.integers(1, 99), st.booleans())
 
 
 def conversation(rich: bool = False) -> st.SearchStrategy[list[dict[str, Any]]]:
@@ -283,21 +283,56 @@ def _tool(name: str) -> st.SearchStrategy[dict[str, Any]]:
     return st.booleans().flatmap(lambda strict: st.builds(build, st.just(strict), object_schema(strict), text(4)))
 
 
+# Regex grammars for custom tools, in the syntax Python, Rust's regex crate and llguidance share.
+_GRAMMARS = (r"[0-9]{3}-[0-9]{4}", r"(yes|no|maybe)", r"[a-z]+( [a-z]+){0,3}", r"#[0-9a-f]{6}")
+
+
+def _custom_tool(name: str) -> st.SearchStrategy[dict[str, Any]]:
+    """A custom (free-form input) tool: no format, plain text, or a regex grammar."""
+    grammar = st.sampled_from(_GRAMMARS).map(
+        lambda pattern: {"type": "grammar", "grammar": {"syntax": "regex", "definition": pattern}})
+    fmt = st.one_of(st.none(), st.just({"type": "text"}), grammar)
+
+    def build(form: dict[str, Any] | None, description: str) -> dict[str, Any]:
+        custom: dict[str, Any] = {"name": name, "description": description}
+        if form is not None:
+            custom["format"] = form
+        return {"type": "custom", "custom": custom}
+    return st.builds(build, fmt, text(4))
+
+
+def _tool_reference(tool: Mapping[str, Any]) -> dict[str, Any]:
+    """How tool_choice names a tool: its type and name, nothing else."""
+    kind = tool["type"]
+    return {"type": kind, kind: {"name": tool[kind]["name"]}}
+
+
+def _tool_choice(tools: list[dict[str, Any]]) -> st.SearchStrategy[Any]:
+    """Every form of tool_choice: a mode, one named tool, or a non-empty subset of allowed tools."""
+    named = st.sampled_from(tools).map(_tool_reference)
+    allowed = st.builds(
+        lambda mode, subset: {"type": "allowed_tools", "allowed_tools": {
+            "mode": mode, "tools": [_tool_reference(tool) for tool in subset]}},
+        st.sampled_from(("auto", "required")),
+        st.lists(st.sampled_from(tools), min_size=1, max_size=len(tools), unique_by=lambda t: t[t["type"]]["name"]))
+    return st.one_of(st.sampled_from(enum_values(_property("tool_choice"))), named, allowed)
+
+
 @for_model
 def tool_requests(model: str) -> st.SearchStrategy[Request]:
-    """Tools with generated parameter schemas and every kind of tool_choice, streamed or not."""
+    """Function and custom tools, every kind of tool_choice (allowed_tools included), streamed or not."""
     names = st.lists(st.sampled_from(["get_weather", "lookup", "add_item", "send_note"]), min_size=1,
                      max_size=3, unique=True)
 
-    def build(tool_names: list[str]) -> st.SearchStrategy[Request]:
-        tools = st.tuples(*[_tool(name) for name in tool_names]).map(list)
-        named = st.sampled_from(tool_names).map(lambda n: {"type": "function", "function": {"name": n}})
-        choice = st.one_of(st.sampled_from(enum_values(_property("tool_choice"))), named)
-        messages = text(5).map(lambda t: [{"role": "user", "content": f"Use a tool: {t}"}])
-        return _request(model, messages, required={"tools": tools}, optional={
-            "tool_choice": choice, "stream": st.just(True), "parallel_tool_calls": st.booleans()})
+    def tool(name: str) -> st.SearchStrategy[dict[str, Any]]:
+        return st.one_of(_tool(name), _custom_tool(name))
 
-    return names.flatmap(build)
+    def build(tools: list[dict[str, Any]]) -> st.SearchStrategy[Request]:
+        messages = text(5).map(lambda t: [{"role": "user", "content": f"Use a tool: {t}"}])
+        return _request(model, messages, required={"tools": st.just(tools)}, optional={
+            "tool_choice": _tool_choice(tools), "stream": st.just(True), "parallel_tool_calls": st.booleans()})
+
+    return names.flatmap(lambda chosen: st.tuples(*[tool(name) for name in chosen]).map(list)).flatmap(build)
 
 
 @for_model

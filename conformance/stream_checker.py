@@ -40,6 +40,17 @@ class ToolCallAssembly:
     type: str | None = None
     name: str = ""
     arguments: str = ""
+    """A function call's arguments, or a custom tool call's input."""
+
+
+def _assembled_call(call: ToolCallAssembly) -> dict[str, Any]:
+    if call.type == "custom":
+        return {"id": call.id, "type": "custom", "custom": {"name": call.name, "input": call.arguments}}
+    return {"id": call.id, "type": call.type or "function", "function": {"name": call.name, "arguments": call.arguments}}
+
+
+# What each kind of tool call streams in fragments: function arguments, custom tool input.
+_FRAGMENT_FIELDS = {"function": "arguments", "custom": "input"}
 
 
 @dataclass
@@ -57,11 +68,7 @@ class ChoiceAssembly:
         """The assembled choice in the shape of a non-streamed message."""
         message: dict[str, Any] = {"role": "assistant", "content": self.content, "refusal": self.refusal}
         if self.tool_calls:
-            message["tool_calls"] = [
-                {"id": call.id, "type": call.type or "function",
-                 "function": {"name": call.name, "arguments": call.arguments}}
-                for _, call in sorted(self.tool_calls.items())
-            ]
+            message["tool_calls"] = [_assembled_call(call) for _, call in sorted(self.tool_calls.items())]
         return message
 
 
@@ -216,23 +223,27 @@ class StreamChecker:
         if not isinstance(position, int):
             self._fail("stream_tool_call_deltas", "an integer index on every tool-call delta", call)
             return
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}
-        if position not in state.tool_calls:
-            if not call.get("id") or not function.get("name") or call.get("type") != "function":
-                self._fail("stream_tool_call_deltas",
-                           f"id, type 'function' and function.name in the first delta of tool call {position}",
-                           call)
-            state.tool_calls[position] = ToolCallAssembly(id=call.get("id"), type=call.get("type"))
-        elif "id" in call or "name" in function:
+        first = position not in state.tool_calls
+        if first:
+            kind = call.get("type")
+            inner = call.get(kind) if kind in _FRAGMENT_FIELDS else None
+            if not call.get("id") or not isinstance(inner, dict) or not inner.get("name"):
+                self._fail("stream_tool_call_deltas", f"id, type 'function' or 'custom' and the tool's name in "
+                           f"the first delta of tool call {position}", call)
+            state.tool_calls[position] = ToolCallAssembly(id=call.get("id"), type=kind)
+        assembly = state.tool_calls[position]
+        kind = assembly.type if assembly.type in _FRAGMENT_FIELDS else "function"
+        inner = call.get(kind) if isinstance(call.get(kind), dict) else {}
+        if not first and ("id" in call or "name" in inner):
             self._fail("stream_tool_call_deltas", f"id and name only in the first delta of tool call {position}",
                        call)
-        assembly = state.tool_calls[position]
-        if isinstance(function.get("name"), str):
-            assembly.name += function["name"]
-        if isinstance(function.get("arguments"), str):
-            assembly.arguments += function["arguments"]
-        elif "arguments" in function:
-            self._fail("chunk_schema", "function.arguments as a string fragment", function["arguments"])
+        if isinstance(inner.get("name"), str):
+            assembly.name += inner["name"]
+        fragment = _FRAGMENT_FIELDS[kind]
+        if isinstance(inner.get(fragment), str):
+            assembly.arguments += inner[fragment]
+        elif fragment in inner:
+            self._fail("chunk_schema", f"{kind}.{fragment} as a string fragment", inner[fragment])
 
     def finish(self, cut_short: str | None = None) -> StreamResult:
         """The verdict once the body has ended, or been cut off for the reason `cut_short` gives."""

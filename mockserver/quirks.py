@@ -71,7 +71,7 @@ def _tool_arguments_as_objects(message: Body) -> Body:
     if message.get("tool_calls"):
         message["tool_calls"] = [
             {**call, "function": {**call["function"], "arguments": json.loads(call["function"]["arguments"])}}
-            for call in message["tool_calls"]]
+            if call["type"] == "function" else call for call in message["tool_calls"]]
     return message
 
 
@@ -133,10 +133,11 @@ def _repeat_tool_headers(chunks: list[Body]) -> list[Body]:
             for call in choice["delta"].get("tool_calls") or ():
                 key = (choice["index"], call["index"])
                 if "id" in call:
-                    headers[key] = {"id": call["id"], "type": call["type"], "name": call["function"]["name"]}
+                    headers[key] = {"id": call["id"], "type": call["type"], "name": call[call["type"]]["name"]}
                 header = headers.get(key, {})
-                calls.append({**call, "id": header.get("id"), "type": header.get("type"),
-                              "function": {**call.get("function", {}), "name": header.get("name")}})
+                kind = header.get("type", "function")
+                calls.append({**call, "id": header.get("id"), "type": kind,
+                              kind: {**call.get(kind, {}), "name": header.get("name")}})
             delta = {**choice["delta"], "tool_calls": calls} if calls else choice["delta"]
             choices.append({**choice, "delta": delta})
         out.append({**chunk, "choices": choices})

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from conformance.stream_checker import StreamChecker, check_stream_text
+from mockserver import MockServer
+from wire import post
 
 
 def _recordings(reference: Path) -> list[tuple[dict, str]]:
@@ -121,3 +124,44 @@ def test_violation_seen_as_it_arrives() -> None:
                       '"choices": [{"index": 0, "delta": {"content": "x"}, "finish_reason": null}]}')
     checker.feed_line("")
     assert [v.check for v in checker.violations] == ["stream_role_first"]
+
+
+CUSTOM_TOOL_REQUEST = {
+    "model": "gpt-4o-mini", "stream": True, "tool_choice": "required",
+    "messages": [{"role": "user", "content": "Find the phone number."}],
+    "tools": [{"type": "custom", "custom": {"name": "dial", "format": {
+        "type": "grammar", "grammar": {"syntax": "regex", "definition": "[0-9]{3}-[0-9]{4}"}}}}],
+}
+
+
+def _mock_stream(request: dict) -> list[str]:
+    with MockServer() as server:
+        reply = post(server.url, request)
+    assert reply.status == 200
+    return reply.raw.decode().splitlines()
+
+
+def test_streamed_custom_tool_call_assembles() -> None:
+    """A custom tool call streams as `custom.name` then `custom.input` fragments, and assembles into the
+    non-streamed message shape."""
+    result = check_stream_text(CUSTOM_TOOL_REQUEST, "text/event-stream", "\n".join(_mock_stream(
+        CUSTOM_TOOL_REQUEST)) + "\n")
+    assert result.violations == []
+    [call] = result.as_completion()["choices"][0]["message"]["tool_calls"]
+    assert call["type"] == "custom" and call["custom"]["name"] == "dial"
+    assert re.fullmatch("[0-9]{3}-[0-9]{4}", call["custom"]["input"])
+
+
+def test_custom_tool_call_without_name_in_first_delta() -> None:
+    lines = _mock_stream(CUSTOM_TOOL_REQUEST)
+    first = next(i for i, line in enumerate(lines) if '"tool_calls"' in line)
+    lines[first] = _edit_chunk(lines[first], lambda c: c["choices"][0]["delta"]["tool_calls"][0]["custom"].pop("name"))
+    assert _violations(CUSTOM_TOOL_REQUEST, lines) == {"stream_tool_call_deltas"}
+
+
+def test_custom_tool_input_fragment_must_be_text() -> None:
+    lines = _mock_stream(CUSTOM_TOOL_REQUEST)
+    later = [i for i, line in enumerate(lines) if '"tool_calls"' in line][1]
+    lines[later] = _edit_chunk(lines[later], lambda c: c["choices"][0]["delta"]["tool_calls"][0]["custom"].update(
+        input=5))
+    assert _violations(CUSTOM_TOOL_REQUEST, lines) == {"chunk_schema"}
