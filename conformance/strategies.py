@@ -10,6 +10,7 @@ endpoint must not be hammered with long prompts or long outputs.
 
 from __future__ import annotations
 
+import base64
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping
@@ -26,6 +27,29 @@ WORDS = ("hello", "weather", "city", "blue", "river", "count", "apple", "seven",
          "music", "green", "light", "stone", "write", "short", "story", "about", "the", "a", "sea")
 _ONE_PIXEL_PNG = ("data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQ"
                   "DwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def _one_page_pdf(text: str) -> bytes:
+    """A well-formed PDF of one page that says `text`: a real API parses the file it is sent, so the
+    file part must hold a document a PDF reader opens, cross-reference offsets included."""
+    stream = f"BT /F1 12 Tf 10 40 Td ({text}) Tj ET".encode()
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>", b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+               b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 80]/Resources<</Font<</F1 5 0 R>>>>/Contents 4 0 R>>",
+               b"<</Length %d>>stream\n%s\nendstream" % (len(stream), stream),
+               b"<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+_PDF_FILE_DATA = "data:application/pdf;base64," + base64.b64encode(_one_page_pdf("The river is blue.")).decode()
 
 
 def _defs() -> dict[str, Any]:
@@ -124,7 +148,8 @@ def _text_parts(rich: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
         image = st.sampled_from(enum_values(_defs()["ChatCompletionRequestMessageContentPartImage"]["properties"]
                                             ["image_url"]["properties"]["detail"])).map(
             lambda detail: {"type": "image_url", "image_url": {"url": _ONE_PIXEL_PNG, "detail": detail}})
-        part = st.one_of(part, image)
+        document = st.just({"type": "file", "file": {"filename": "note.pdf", "file_data": _PDF_FILE_DATA}})
+        part = st.one_of(part, image, document)
     return st.lists(part, min_size=1, max_size=2)
 
 
@@ -190,7 +215,8 @@ def shape_requests(model: str) -> st.SearchStrategy[Request]:
 
 @for_model
 def message_requests(model: str) -> st.SearchStrategy[Request]:
-    """Every message kind and content part: instructions, names, text and image parts, tool results."""
+    """Every message kind and content part: instructions, names, text, image and file parts, results of
+    function and custom tool calls."""
     return _request(model, conversation(rich=True), optional={"max_completion_tokens": st.integers(1, 16)})
 
 

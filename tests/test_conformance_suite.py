@@ -3,9 +3,19 @@ every quirk (a deviation real servers have) makes it fail with the check one wou
 
 from __future__ import annotations
 
-import pytest
+import base64
+import io
+from collections.abc import Callable
 
+import pypdf
+import pytest
+from hypothesis import find, settings
+
+from conformance import strategies
+from conformance.client import Client
+from conformance.groups import probe_completion
 from conformance.session import run_suite
+from mockserver import MockServer
 from mockserver.quirks import QUIRKS
 
 
@@ -87,3 +97,35 @@ def test_requests_fit_a_reasoning_model() -> None:
     result = run_suite(model="o3-mini", only=["shape", "limits", "streaming", "consistency"], max_examples=5)
     assert result.failing_checks == []
     assert result.checks["max_tokens_honoured"].passed > 0
+
+
+def _parts_of(request: dict, kind: str) -> list[dict]:
+    return [part for message in request["messages"] if isinstance(message.get("content"), list)
+            for part in message["content"] if part["type"] == kind]
+
+
+def _calls_of(request: dict, kind: str) -> list[dict]:
+    return [call for message in request["messages"] for call in message.get("tool_calls", ()) if call["type"] == kind]
+
+
+def _example(condition: Callable[[dict], bool]) -> dict:
+    return find(strategies.message_requests("gpt-4o-mini"), condition,
+                settings=settings(derandomize=True, database=None, max_examples=2000))
+
+
+def test_file_parts_hold_a_pdf_a_reader_opens() -> None:
+    """A real API parses the PDF it is sent, so the messages group's file part must be a sound document."""
+    data = _parts_of(_example(lambda r: bool(_parts_of(r, "file"))), "file")[0]["file"]["file_data"]
+    prefix = "data:application/pdf;base64,"
+    assert data.startswith(prefix)
+    reader = pypdf.PdfReader(io.BytesIO(base64.b64decode(data[len(prefix):])), strict=True)
+    assert [page.extract_text() for page in reader.pages] == ["The river is blue."]
+
+
+@pytest.mark.parametrize("condition", [lambda r: bool(_parts_of(r, "file")), lambda r: bool(_calls_of(r, "custom"))],
+                         ids=["file part", "custom tool call in history"])
+def test_messages_group_examples_pass_on_the_mock(condition: Callable[[dict], bool]) -> None:
+    request = _example(condition)
+    with MockServer() as server:
+        outcomes = probe_completion(Client(server.base_url, api_key=None, timeout=10), request)
+    assert outcomes and [name for name, violation in outcomes if violation is not None] == []
