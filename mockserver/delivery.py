@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from .faults import Delivery, Fault
 from .streaming import CONTENT_TYPE
@@ -59,11 +60,22 @@ def _drop_connection(request: web.Request) -> None:
         request.transport.close()
 
 
-async def send_stream(request: web.Request, delivery: Delivery) -> web.StreamResponse:
+def _stream_headers(extra: Mapping[str, str] | None) -> Mapping[str, str]:
+    if not extra:
+        return _STREAM_HEADERS
+    headers = CIMultiDict(extra)
+    for name, value in _STREAM_HEADERS.items():
+        headers.setdefault(name, value)
+    return headers
+
+
+async def send_stream(request: web.Request, delivery: Delivery,
+                      headers: Mapping[str, str] | None = None) -> web.StreamResponse:
+    """`headers` (a recorded exchange's) go out with the stream; the event-stream ones fill any gaps."""
     steps = batch_steps(delivery.steps)
     if not delivery.abort and len(steps) <= 1 and all(delay == 0 for delay, _ in steps):
-        return web.Response(body=steps[0][1] if steps else b"", headers=_STREAM_HEADERS)
-    response = web.StreamResponse(headers=_STREAM_HEADERS)
+        return web.Response(body=steps[0][1] if steps else b"", headers=_stream_headers(headers))
+    response = web.StreamResponse(headers=_stream_headers(headers))
     try:
         await response.prepare(request)
         for delay, data in steps:

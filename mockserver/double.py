@@ -170,13 +170,12 @@ async def scripted(request: web.Request, body: Mapping[str, Any], context: Conte
 
 
 async def send_recorded(request: web.Request, exchange: Exchange) -> web.StreamResponse:
-    """A cassette's response as it was recorded: status, kept headers and body, or the stream's events
-    (a stream's headers are this server's own, since they leave before the first event)."""
+    """A cassette's response as it was recorded: status, kept headers, and the body or the stream's events."""
     if exchange.events is None:
         body = exchange.body.encode() if isinstance(exchange.body, str) else orjson.dumps(exchange.body)
         return web.Response(body=body, status=exchange.status, headers=exchange.headers)
     timed = request.app[STATE_KEY].config.replay_timing
-    return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))))
+    return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))), exchange.headers)
 
 
 async def _body_bytes(request: web.Request, limit: int) -> bytes | None:

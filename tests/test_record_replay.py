@@ -65,6 +65,10 @@ async def test_record_then_replay(tmp_path: Path) -> None:
         stream = client.chat.completions.create(model="gpt-4o-mini", messages=ASK, stream=True,
                                                 stream_options={"include_usage": True})
         assert [chunk.model_dump() for chunk in stream] == recorded["chunks"]
+        recorded_headers = json.loads(files[1].read_text())["response"]["headers"]
+        for name in ("x-request-id", "x-ratelimit-remaining-requests", "openai-processing-ms"):
+            assert stream.response.headers[name] == recorded_headers[name]
+        assert stream.response.headers["content-type"].startswith("text/event-stream")
         with pytest.raises(openai.InternalServerError) as refused:
             client.chat.completions.create(model="gpt-4o-mini", messages=BUSY)
         assert refused.value.body == recorded["error"]
