@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, error_kind
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT, error_kind
 
 from .outcome import CheckFailed, clip
 from .schemas import schema_error, subschema_error
@@ -81,7 +81,7 @@ def _tools(request: Request, kind: str = "function") -> dict[str, Mapping[str, A
 
 def _named_tool(request: Request) -> str | None:
     choice = request.get("tool_choice")
-    if isinstance(choice, Mapping) and choice.get("type") in ("function", "custom"):
+    if isinstance(choice, Mapping) and choice.get("type") in TOOL_CALL_TEXT:
         return choice[choice["type"]]["name"]
     return None
 
@@ -300,31 +300,17 @@ def tool_choice_honoured(request: Request, completion: Completion) -> bool:
     return judged
 
 
-def _function_call_error(tools: Mapping[str, Mapping[str, Any]], call: Mapping[str, Any]) -> tuple[str, Any] | None:
-    function = call.get("function") or {}
-    name = function.get("name")
-    if name not in tools:
-        return f"a call to one of the functions {sorted(tools)}", name
-    arguments = function.get("arguments")
-    if not isinstance(arguments, str):
-        return "arguments as a JSON-encoded string", arguments
+def _arguments_error(name: str, function: Mapping[str, Any], arguments: str) -> tuple[str, Any] | None:
     try:
         value = json.loads(arguments)
     except ValueError:
         return "arguments that parse as JSON", arguments
-    problem = subschema_error(dict(tools[name].get("parameters") or {"type": "object"}), value)
+    problem = subschema_error(dict(function.get("parameters") or {"type": "object"}), value)
     return (f"arguments valid against {name}'s parameters", problem) if problem is not None else None
 
 
-def _custom_call_error(tools: Mapping[str, Mapping[str, Any]], call: Mapping[str, Any]) -> tuple[str, Any] | None:
-    custom = call.get("custom") or {}
-    name = custom.get("name")
-    if name not in tools:
-        return f"a call to one of the custom tools {sorted(tools)}", name
-    text = custom.get("input")
-    if not isinstance(text, str):
-        return "input as a string", text
-    grammar = (tools[name].get("format") or {}).get("grammar") or {}
+def _input_error(name: str, custom: Mapping[str, Any], text: str) -> tuple[str, Any] | None:
+    grammar = (custom.get("format") or {}).get("grammar") or {}
     if grammar.get("syntax") != "regex":
         return None
     try:
@@ -336,25 +322,46 @@ def _custom_call_error(tools: Mapping[str, Mapping[str, Any]], call: Mapping[str
     return None
 
 
+# Per kind of tool call: how the tools are named in a failure, the form of the text field, and the
+# check of what the text says.
+ContentCheck = Callable[[str, Mapping[str, Any], str], tuple[str, Any] | None]
+_CALL_FORMS: dict[str, tuple[str, str, ContentCheck]] = {
+    "function": ("functions", "a JSON-encoded string", _arguments_error),
+    "custom": ("custom tools", "a string", _input_error),
+}
+
+
+def _call_error(tools: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                call: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """What is wrong with one call, given the request's tools by kind and name; None when nothing is."""
+    kind = call.get("type")
+    if kind not in _CALL_FORMS:
+        return "a call of type 'function' or 'custom'", kind
+    plural, form, content_error = _CALL_FORMS[kind]
+    inner = call.get(kind) or {}
+    name = inner.get("name")
+    if name not in tools[kind]:
+        return f"a call to one of the {plural} {sorted(tools[kind])}", name
+    field = TOOL_CALL_TEXT[kind]
+    text = inner.get(field)
+    if not isinstance(text, str):
+        return f"{field} as {form}", text
+    return content_error(name, tools[kind][name], text)
+
+
 @_register("tools")
 def tool_arguments_valid(request: Request, completion: Completion) -> bool:
     """Each call names a declared tool of its kind: a function call's `arguments` is a JSON string that
     validates against the function's `parameters` (strict tools included), a custom tool call's `input`
     is a string that matches the tool's regex grammar when it has one."""
-    functions, customs = _tools(request), _tools(request, "custom")
+    tools = {kind: _tools(request, kind) for kind in TOOL_CALL_TEXT}
     applied = False
     for choice in _choices(completion):
         if choice.get("finish_reason") == FINISH_LENGTH:
             continue
         for call in _calls(choice):
             applied = True
-            kind = call.get("type")
-            if kind == "custom":
-                problem = _custom_call_error(customs, call)
-            elif kind == "function":
-                problem = _function_call_error(functions, call)
-            else:
-                problem = "a call of type 'function' or 'custom'", kind
+            problem = _call_error(tools, call)
             if problem is not None:
                 raise _fail("tool_arguments_valid", *problem)
     return applied

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from mockserver.contract import TOOL_CALL_TEXT
+
 from .outcome import Violation, clip
 from .schemas import schema_error
 
@@ -26,7 +28,8 @@ STREAM_RULES: dict[str, str] = {
     "stream_choice_indices": "Choice indices are 0..n-1 and every one of them appears.",
     "stream_usage_last": "With `include_usage`, exactly one usage chunk, with `choices: []`, right before `[DONE]`.",
     "stream_usage_only_when_asked": "Without `include_usage`, no chunk carries usage.",
-    "stream_tool_call_deltas": "Tool-call deltas carry `index`; `id`, `type` and `function.name` come in the first only.",
+    "stream_tool_call_deltas": ("Tool-call deltas carry `index`; `id`, `type` and the tool's name (`function.name` "
+                                "or `custom.name`) come in the first only."),
     "stream_done": "The stream ends with `data: [DONE]`.",
     "stream_nothing_after_done": "Nothing follows `[DONE]`.",
 }
@@ -44,13 +47,9 @@ class ToolCallAssembly:
 
 
 def _assembled_call(call: ToolCallAssembly) -> dict[str, Any]:
-    if call.type == "custom":
-        return {"id": call.id, "type": "custom", "custom": {"name": call.name, "input": call.arguments}}
-    return {"id": call.id, "type": call.type or "function", "function": {"name": call.name, "arguments": call.arguments}}
-
-
-# What each kind of tool call streams in fragments: function arguments, custom tool input.
-_FRAGMENT_FIELDS = {"function": "arguments", "custom": "input"}
+    kind = call.type if call.type in TOOL_CALL_TEXT else "function"
+    return {"id": call.id, "type": call.type or "function",
+            kind: {"name": call.name, TOOL_CALL_TEXT[kind]: call.arguments}}
 
 
 @dataclass
@@ -226,20 +225,20 @@ class StreamChecker:
         first = position not in state.tool_calls
         if first:
             kind = call.get("type")
-            inner = call.get(kind) if kind in _FRAGMENT_FIELDS else None
+            inner = call.get(kind) if kind in TOOL_CALL_TEXT else None
             if not call.get("id") or not isinstance(inner, dict) or not inner.get("name"):
                 self._fail("stream_tool_call_deltas", f"id, type 'function' or 'custom' and the tool's name in "
                            f"the first delta of tool call {position}", call)
             state.tool_calls[position] = ToolCallAssembly(id=call.get("id"), type=kind)
         assembly = state.tool_calls[position]
-        kind = assembly.type if assembly.type in _FRAGMENT_FIELDS else "function"
+        kind = assembly.type if assembly.type in TOOL_CALL_TEXT else "function"
         inner = call.get(kind) if isinstance(call.get(kind), dict) else {}
         if not first and ("id" in call or "name" in inner):
             self._fail("stream_tool_call_deltas", f"id and name only in the first delta of tool call {position}",
                        call)
         if isinstance(inner.get("name"), str):
             assembly.name += inner["name"]
-        fragment = _FRAGMENT_FIELDS[kind]
+        fragment = TOOL_CALL_TEXT[kind]
         if isinstance(inner.get(fragment), str):
             assembly.arguments += inner[fragment]
         elif fragment in inner:
