@@ -16,7 +16,7 @@ import time
 import aiohttp
 
 from mockserver import Config, MockServer
-from mockserver.scenarios import Counts, parse_scenario, select
+from mockserver.controls.rules import Counts, parse_scenario, select
 
 BODY = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say something short."}], "max_tokens": 16}
 

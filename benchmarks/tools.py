@@ -13,8 +13,8 @@ import json
 import time
 from pathlib import Path
 
-from mockserver.generation import Context, plan_completion
-from mockserver.validation import validate_request
+from mockserver.core.generate.planner import Context, plan_completion
+from mockserver.core.validate.request import validate_request
 
 CORPUS = json.loads((Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "tool_schemas.json").read_text())
 USER = [{"role": "user", "content": "Plan my afternoon."}]

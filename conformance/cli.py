@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mockserver.quirks import QUIRKS
+from mockserver.core.render.quirks import QUIRKS
 
 from . import report
 from .client import ServerUnreachable

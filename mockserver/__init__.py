@@ -5,13 +5,13 @@ aiohttp application), `plan_completion` / `completion_body` (the pure core), and
 (reply latency and injected failures, as data).
 """
 
-from .app import create_app
-from .config import Config
-from .faults import Fault
-from .generation import Context, plan_completion
-from .response import completion_body
-from .server import MockServer, serve
-from .timing import Timing
+from mockserver.http.app import create_app
+from mockserver.controls.config import Config
+from mockserver.controls.faults import Fault
+from mockserver.core.generate.planner import Context, plan_completion
+from mockserver.core.render.body import completion_body
+from mockserver.run.server import MockServer, serve
+from mockserver.controls.timing import Timing
 
 __all__ = ["Config", "Context", "Fault", "MockServer", "Timing", "completion_body", "create_app", "plan_completion",
            "serve"]

@@ -1,3 +1,3 @@
-from .cli import main
+from mockserver.run.cli import main
 
 main()

@@ -12,7 +12,7 @@ import mutagen.mp3
 import pytest
 import soundfile
 
-from mockserver.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import tokenize
 from jsonapi import ok, post
 
 USER = [{"role": "user", "content": "Say something."}]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.cli import config_from_args
-from mockserver.config import Config
+from mockserver.run.cli import config_from_args
+from mockserver.controls.config import Config
 from processes import mockserver_process
 from wire import PLAIN, assert_completion, assert_error, post, send
 

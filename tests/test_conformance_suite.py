@@ -16,7 +16,7 @@ from conformance.client import Client
 from conformance.groups import probe_completion
 from conformance.session import run_suite
 from mockserver import MockServer
-from mockserver.quirks import QUIRKS
+from mockserver.core.render.quirks import QUIRKS
 
 
 # quirk -> (the group that exercises it, the check that must catch it)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
-from mockserver.cli import config_from_args
+from mockserver.run.cli import config_from_args
 from mockserver.contract import error_kind
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello there"}]}

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bodies import bodies
 from mockserver import Config, MockServer
-from mockserver.seeding import DigestRandom
+from mockserver.core.generate.seeding import DigestRandom
 from processes import mockserver_process
 from wire import PLAIN, post
 

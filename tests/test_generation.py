@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bodies import bodies
 from mockserver import Config, MockServer
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info
-from mockserver.tokenizer import prompt_tokens, token_id, tokenize
+from mockserver.core.generate.tokenizer import prompt_tokens, token_id, tokenize
 from wire import PLAIN, assert_completion, post
 
 REASONING_MODELS = st.sampled_from(["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-nano"])

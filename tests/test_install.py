@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import json, mockserver
 from mockserver.contract import fixtures_dir, known_models, schema
-from mockserver.validation import validate_request
+from mockserver.core.validate.request import validate_request
 validate_request({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
 print(json.dumps({"package": mockserver.__file__, "fixtures": str(fixtures_dir()),
                   "title": schema("chat_completion_request")["$id"], "models": len(known_models())}))

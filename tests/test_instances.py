@@ -15,7 +15,7 @@ import pydantic
 import pytest
 from hypothesis import given, strategies as st
 
-from mockserver.instances import UnsatisfiableSchema, generate
+from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
 FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER

@@ -14,8 +14,8 @@ from jsonschema import Draft202012Validator
 
 from mockserver import MockServer
 from mockserver.contract import schema
-from mockserver.errors import ApiError
-from mockserver.validation import validate_request
+from mockserver.contract.errors import ApiError
+from mockserver.core.validate.request import validate_request
 from wire import assert_completion, assert_error, chat
 
 DEFS = schema("chat_completion_request")["$defs"]

@@ -13,8 +13,8 @@ from hypothesis import given, strategies as st
 
 from jsonapi import ok, post
 from mockserver import Config, MockServer
-from mockserver.cli import config_from_args
-from mockserver.profiles import PROFILES
+from mockserver.run.cli import config_from_args
+from mockserver.core.validate.profiles import PROFILES
 
 USER = [{"role": "user", "content": "Answer briefly."}]
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.headers import duration, retry_after
-from mockserver.ratelimit import Limits, admit
+from mockserver.http.headers import duration, retry_after
+from mockserver.controls.ratelimit import Limits, admit
 
 
 def test_a_burst_spends_the_whole_bucket_then_refills_continuously() -> None:

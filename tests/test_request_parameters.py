@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from mockserver import MockServer
 from mockserver.contract import schema
-from mockserver.errors import ApiError
-from mockserver.validation import validate_request
+from mockserver.contract.errors import ApiError
+from mockserver.core.validate.request import validate_request
 from wire import PLAIN, assert_completion, assert_error, chat, post
 
 REQUEST = schema("chat_completion_request")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
-from mockserver.faults import FAULT_KINDS, Fault
-from mockserver.scenarios import Counts, ScenarioError, load_scenario, parse_scenario, select
+from mockserver.controls.faults import FAULT_KINDS, Fault
+from mockserver.controls.rules import Counts, ScenarioError, load_scenario, parse_scenario, select
 from wire import raw_post
 
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))

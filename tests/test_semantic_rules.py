@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import MockServer
-from mockserver.validation import _semantic_rules
+from mockserver.core.validate.request import _semantic_rules
 from wire import USER_TEXT, assert_completion, assert_error, chat
 
 USER = {"role": "user", "content": USER_TEXT}

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mockserver.contract import schema
-from mockserver.generation import Context, plan_completion
-from mockserver.plan import ChoicePlan, CompletionPlan, ToolCallPlan
-from mockserver.response import completion_body
-from mockserver.streaming import DONE_EVENT, StreamOptions, encode_event, stream_chunks, stream_events
+from mockserver.core.generate.planner import Context, plan_completion
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from mockserver.core.render.body import completion_body
+from mockserver.core.render.stream import DONE_EVENT, StreamOptions, encode_event, stream_chunks, stream_events
 
 
 @functools.cache

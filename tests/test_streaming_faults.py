@@ -10,10 +10,10 @@ import openai
 import pytest
 
 from mockserver import Config, Fault, MockServer, Timing
-from mockserver.cli import config_from_args
-from mockserver.errors import ApiError
-from mockserver.faults import apply_fault, parse_fault
-from mockserver.timing import event_delays, generation_seconds, parse_timing
+from mockserver.run.cli import config_from_args
+from mockserver.contract.errors import ApiError
+from mockserver.controls.faults import apply_fault, parse_fault
+from mockserver.controls.timing import event_delays, generation_seconds, parse_timing
 from wire import raw_post
 
 _REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Tell me a story"}], "stream": True}

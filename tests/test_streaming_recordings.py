@@ -29,9 +29,9 @@ import orjson
 import pytest
 
 from mockserver import Config, MockServer
-from mockserver.app import REFUSAL_HEADER
-from mockserver.plan import ChoicePlan, CompletionPlan, ToolCallPlan
-from mockserver.streaming import StreamOptions, stream_chunks
+from mockserver.http.app import REFUSAL_HEADER
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from mockserver.core.render.stream import StreamOptions, stream_chunks
 
 _RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "openai-recordings"
 _NEWER_FIELDS = {"service_tier", "obfuscation"}

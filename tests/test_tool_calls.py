@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from jsonapi import ok, post
 from test_instances import SCHEMAS
-from mockserver.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import tokenize
 
 CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")

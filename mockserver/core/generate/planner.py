@@ -1,0 +1,251 @@
+"""The deterministic generator: a validated request and a context in, a `CompletionPlan` out.
+
+Pure and synchronous. The HTTP layer, the streaming writer, scenarios and the conformance suite's
+self-tests all call `plan_completion` and only differ in how they write the plan out.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from mockserver.core.generate import prose
+from mockserver.core.generate.audio import audio_message, audio_tokens
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
+from mockserver.core.generate.logprobs import token_logprobs
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
+from mockserver.core.generate.structured import structured_tokens
+from mockserver.core.generate.tokenizer import prompt_audio_tokens, prompt_tokens, token_id, tokenize
+from mockserver.core.validate.profiles import vllm_completion_id, vllm_reasoning_requested, vllm_text
+from mockserver.core.generate.tools import plan_tool_reply, tool_result_preamble
+
+_NATURAL_LENGTH = (16, 64)
+_REASONING_BASE = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 512, "xhigh": 1024}
+_DEFAULT_EFFORT = "medium"
+DEFAULT_REFUSAL = "I'm sorry, but I can't help with that request."
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the generator needs from the server beyond the request: its seed, the request's place in
+    the server's sequence (for unique ids) and the `created` timestamp."""
+
+    server_seed: int = 0
+    sequence: int = 0
+    created: int = 0
+    refusal: str | None = None
+    """When set, every choice refuses with this text (the test switch for refusals)."""
+    prompt_tokens: int | None = None
+    """The request's prompt size when the caller has already counted it (the server counts once for
+    the rate limiter and usage alike); None counts it here."""
+
+
+@functools.cache
+def _vocabulary_by_id() -> dict[int, str]:
+    return {token_id(token): token for token in prose.vocabulary()}
+
+
+def _bias(request: Mapping[str, Any]) -> tuple[frozenset[int], str | None]:
+    """Token ids that logit_bias bans (-100) and the token it forces (+100), if any."""
+    bias = request.get("logit_bias")
+    if not bias:
+        return frozenset(), None
+    banned = frozenset(int(key) for key, value in bias.items() if value <= -100)
+    forced_ids = sorted(int(key) for key, value in bias.items() if value >= 100)
+    known = _vocabulary_by_id()
+    forced = next((known[i] for i in forced_ids if i in known), None)
+    return banned, forced
+
+
+def completion_limit(request: Mapping[str, Any]) -> int | None:
+    limit = request.get("max_completion_tokens")
+    return limit if limit is not None else request.get("max_tokens")
+
+
+def _cut_at_stop(tokens: list[str], stops: Sequence[str]) -> tuple[list[str], bool]:
+    text = "".join(tokens)
+    positions = [text.find(s) for s in stops if s]
+    found = [p for p in positions if p >= 0]
+    if not found:
+        return tokens, False
+    cut = min(found)
+    kept: list[str] = []
+    offset = 0
+    for token in tokens:
+        if offset + len(token) <= cut:
+            kept.append(token)
+            offset += len(token)
+            continue
+        if cut > offset:
+            kept.append(token[: cut - offset])
+        break
+    return kept, True
+
+
+def _stops(request: Mapping[str, Any]) -> list[str]:
+    stop = request.get("stop")
+    if stop is None:
+        return []
+    return [stop] if isinstance(stop, str) else list(stop)
+
+
+def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
+    if not model_info(request["model"]).reasoning:
+        return 0
+    base = _REASONING_BASE.get(request.get("reasoning_effort") or _DEFAULT_EFFORT, 0)
+    return base + (rng.randrange(base // 4 + 1) if base else 0)
+
+
+def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
+    shaped = structured_tokens(request, rng)
+    if shaped is not None:
+        return vllm_text(request, shaped)
+    banned, forced = _bias(request)
+    preamble = tool_result_preamble(request)
+    opening = tokenize(preamble + " ") if preamble else []
+    return vllm_text(request, opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced))
+
+
+def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int]:
+    """Visible tokens max_tokens leaves after reasoning (None: unlimited), and the reasoning kept."""
+    limit = completion_limit(request)
+    if limit is None:
+        return None, reasoning
+    return max(0, limit - reasoning), min(reasoning, limit)
+
+
+def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None) -> tuple[tuple[ToolCallPlan, ...], bool]:
+    """Argument tokens past the budget are cut, as a real model's output is; the first call always stays."""
+    if budget is None:
+        return tuple(calls), False
+    kept: list[ToolCallPlan] = []
+    left = budget
+    for call in calls:
+        if left <= 0 and kept:
+            return tuple(kept), True
+        if len(call.argument_tokens) > left:
+            kept.append(ToolCallPlan(call.id, call.name, call.argument_tokens[:left], call.kind))
+            return tuple(kept), True
+        kept.append(call)
+        left -= len(call.argument_tokens)
+    return tuple(kept), False
+
+
+def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
+                     tokens: Sequence[str]) -> tuple[dict[str, Any], ...] | None:
+    if not request.get("logprobs"):
+        return None
+    top = request.get("top_logprobs") or 0
+    return tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
+
+
+def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+    """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks."""
+    choice, spent = _answer(request, digest, index, context)
+    if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
+        return choice, spent
+    rng = rng_for(digest, "reasoning", index)
+    thoughts = tuple(prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH)))
+    return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
+
+
+def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+    """One choice (text, tool calls or refusal) and the reasoning tokens spent on it."""
+    rng = rng_for(digest, "choice", index)
+    budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
+    if context.refusal is not None:
+        tokens = tokenize(context.refusal)
+        finish = FINISH_STOP
+        if budget is not None and len(tokens) > budget:
+            tokens, finish = tokens[:budget], FINISH_LENGTH
+        return ChoicePlan(index=index, finish_reason=finish, refusal_tokens=tuple(tokens),
+                          logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+    reply = plan_tool_reply(request, digest, index)
+    if reply is not None:
+        calls, cut = _cut_calls(reply.calls, budget)
+        finish = FINISH_LENGTH if cut else reply.finish_reason
+        if reply.legacy:
+            return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0]), reasoning
+        return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls), reasoning
+    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
+    finish = FINISH_STOP
+    if budget is not None and len(tokens) > budget:
+        tokens, finish = tokens[:budget], FINISH_LENGTH
+    if "audio" in (request.get("modalities") or ()):
+        spoken = _spoken(request, digest, index, tokens, context)
+        return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
+    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens),
+                      logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+
+
+def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Sequence[str],
+            context: Context) -> dict[str, Any]:
+    """With audio output the text becomes the transcript and `content` stays null, as in the real API."""
+    options = request["audio"]
+    voice = options["voice"] if isinstance(options["voice"], str) else options["voice"].get("id", "")
+    audio_id = "audio_" + hashlib.blake2b(digest + f"|audio|{index}".encode(), digest_size=16).hexdigest()
+    return audio_message(audio_id, tokens, voice, options["format"], context.created)
+
+
+def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int,
+          prompt: int | None = None) -> dict[str, Any]:
+    visible = spoken = 0
+    for choice in choices:
+        visible += len(choice.content_tokens or ()) + len(choice.refusal_tokens or ())
+        visible += sum(len(call.argument_tokens) for call in choice.tool_calls)
+        if choice.function_call is not None:
+            visible += len(choice.function_call.argument_tokens)
+        if choice.audio is not None:
+            transcript = len(tokenize(choice.audio["transcript"]))
+            visible += transcript
+            spoken += audio_tokens(transcript)
+    completion = visible + reasoning + spoken
+    if prompt is None:
+        prompt = prompt_tokens(request)
+    prediction = request.get("prediction") or {}
+    rejected = 0
+    if prediction:
+        content = prediction.get("content")
+        rejected = len(tokenize(content)) if isinstance(content, str) else sum(
+            len(tokenize(part.get("text", ""))) for part in content or ())
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": prompt_audio_tokens(request)},
+        "completion_tokens_details": {
+            "reasoning_tokens": reasoning,
+            "audio_tokens": spoken,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": rejected,
+        },
+    }
+
+
+def completion_id(context: Context, digest: bytes) -> str:
+    return "chatcmpl-" + short_id(f"{context.server_seed}:{context.sequence}:".encode() + digest, 29)
+
+
+def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionPlan:
+    """The whole reply to a validated request, as data."""
+    digest = content_digest(request, context.server_seed)
+    choices = []
+    reasoning = 0
+    for index in range(request.get("n") or 1):
+        choice, spent = _choice(request, digest, index, context)
+        choices.append(choice)
+        reasoning += spent
+    return CompletionPlan(
+        id=vllm_completion_id(request) or completion_id(context, digest),
+        created=context.created,
+        model=request["model"],
+        system_fingerprint=system_fingerprint(context.server_seed),
+        service_tier=served_tier(request.get("service_tier")),
+        choices=tuple(choices),
+        usage=usage(request, choices, reasoning, context.prompt_tokens),
+    )

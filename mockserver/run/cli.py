@@ -1,0 +1,148 @@
+"""`mockserver` on the command line: flags become one `Config`, then the server runs."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from mockserver.core.validate import profiles
+from mockserver.controls.cassette import CassetteError, load_cassette
+from mockserver.controls.chaos import parse_chaos
+from mockserver.controls.config import DEFAULT_HOST, DEFAULT_PORT, Config
+from mockserver.core.render.quirks import QUIRKS
+from mockserver.controls.rules import Scenario, ScenarioError, load_scenario
+from mockserver.http.record import serve_record
+from mockserver.run.server import serve
+from mockserver.controls.timing import PROFILES, Timing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver",
+        description="A deterministic stand-in for the OpenAI Chat Completions API.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="server seed; replies are a pure function of it and the request (default: 0)")
+    parser.add_argument("--api-key", dest="api_keys", action="append", default=[], metavar="KEY",
+                        help="accept only this Bearer key (repeatable); without it any key or none is accepted")
+    parser.add_argument("--clock", type=int, default=None, metavar="EPOCH",
+                        help="fixed 'created' timestamp (Unix seconds), making whole bodies reproducible")
+    parser.add_argument("--models", default=None, metavar="ID[,ID...]",
+                        help="comma-separated model ids to serve; requests for others get 404 model_not_found "
+                             "(default: any id is accepted and /v1/models lists the built-in table)")
+    parser.add_argument("--profile", choices=sorted(profiles.PROFILES), default="openai",
+                        help="compatibility profile: 'vllm' accepts and honours vLLM's extra request parameters "
+                             "(default: %(default)s)")
+    parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
+                        choices=list(QUIRKS),
+                        help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
+    parser.add_argument("--timing", choices=sorted(PROFILES), default="none",
+                        help="latency profile for every reply; 'realistic' feels like a hosted model "
+                             "(default: %(default)s, replies are instant)")
+    parser.add_argument("--ttft-ms", type=float, default=None, metavar="MS",
+                        help="time to first token in milliseconds (overrides the profile's)")
+    parser.add_argument("--itl-ms", type=float, default=None, metavar="MS",
+                        help="delay between tokens in milliseconds (overrides the profile's)")
+    parser.add_argument("--jitter", type=float, default=None, metavar="FRACTION",
+                        help="vary each delay by up to this fraction, reproducibly per reply (0 to 1; "
+                             "overrides the profile's)")
+    controls = parser.add_argument_group("test-double controls")
+    controls.add_argument("--scenario", default=None, metavar="FILE",
+                          help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
+    controls.add_argument("--rate-limit-rpm", type=int, default=None, metavar="N",
+                          help="enforce N requests per minute per API key (token bucket; 429 beyond it)")
+    controls.add_argument("--rate-limit-tpm", type=int, default=None, metavar="N",
+                          help="enforce N tokens per minute per API key (prompt plus requested completion)")
+    controls.add_argument("--chaos", default="", metavar="KIND=P[,KIND=P...]",
+                          help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
+                               "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
+                               "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
+    controls.add_argument("--context-window", dest="context_windows", action="append", default=[],
+                          metavar="MODEL=TOKENS",
+                          help="override a model's context window (repeatable); longer prompts get 400 "
+                               "context_length_exceeded")
+    controls.add_argument("--admin-key", default=None, metavar="KEY",
+                          help="require this Bearer key on the /_mock/ admin API")
+    controls.add_argument("--no-admin", dest="admin", action="store_false",
+                          help="do not serve the /_mock/ admin API")
+    replay = parser.add_argument_group("replay (record a cassette with 'mockserver record')")
+    replay.add_argument("--replay", default=None, metavar="DIR",
+                        help="serve the exchanges recorded in this cassette for the requests they match")
+    replay.add_argument("--replay-timing", action="store_true",
+                        help="replay streams with the recorded time between events (default: as fast as possible)")
+    replay.add_argument("--replay-miss", choices=("generate", "error"), default="generate",
+                        help="answer requests no recording matches by generating (default) or with a 404 error")
+    return parser
+
+
+def _timing(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Timing:
+    profile = PROFILES[args.timing]
+    for flag, value in (("--ttft-ms", args.ttft_ms), ("--itl-ms", args.itl_ms)):
+        if value is not None and value < 0:
+            parser.error(f"{flag} must not be negative")
+    if args.jitter is not None and not 0 <= args.jitter <= 1:
+        parser.error("--jitter must be between 0 and 1")
+    return Timing(ttft_ms=profile.ttft_ms if args.ttft_ms is None else args.ttft_ms,
+                  itl_ms=profile.itl_ms if args.itl_ms is None else args.itl_ms,
+                  jitter=profile.jitter if args.jitter is None else args.jitter)
+
+
+def config_from_args(argv: Sequence[str] | None = None) -> Config:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    models = tuple(m.strip() for m in args.models.split(",") if m.strip()) if args.models is not None else None
+    for flag, value in (("--rate-limit-rpm", args.rate_limit_rpm), ("--rate-limit-tpm", args.rate_limit_tpm)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be a positive integer")
+    windows = []
+    for item in args.context_windows:
+        model, _, tokens = item.partition("=")
+        if not model.strip() or not tokens.strip().isdigit() or int(tokens) < 1:
+            parser.error(f"--context-window expects MODEL=TOKENS with a positive whole number, got {item!r}")
+        windows.append((model.strip(), int(tokens)))
+    try:
+        scenario = load_scenario(args.scenario) if args.scenario else Scenario()
+        chaos = parse_chaos(args.chaos)
+        cassette = load_cassette(args.replay) if args.replay else None
+    except (ScenarioError, CassetteError) as exc:
+        parser.error(str(exc))
+    return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
+                  clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
+                  admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
+                  chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
+                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile)
+
+
+def build_record_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver record",
+        description="Proxy to a real OpenAI-compatible server and write each chat completion exchange to a "
+                    "cassette that 'mockserver --replay DIR' serves.",
+    )
+    parser.add_argument("--upstream", required=True, metavar="URL",
+                        help="the base URL a client would use, e.g. https://api.openai.com/v1")
+    parser.add_argument("--cassette", required=True, metavar="DIR", help="directory to write exchanges into")
+    parser.add_argument("--api-key-env", default=None, metavar="NAME",
+                        help="send upstream the key in this environment variable instead of the client's")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["record"]:
+        parser = build_record_parser()
+        args = parser.parse_args(arguments[1:])
+        api_key = None
+        if args.api_key_env is not None:
+            api_key = os.environ.get(args.api_key_env)
+            if not api_key:
+                parser.error(f"--api-key-env: the environment variable {args.api_key_env} is not set")
+        serve_record(args.upstream, args.cassette, args.host, args.port, api_key)
+        return
+    serve(config_from_args(arguments))
