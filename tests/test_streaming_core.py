@@ -16,7 +16,8 @@ from mockserver.contract import schema
 from mockserver.core.generate.planner import Context, plan_completion
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.render.body import completion_body
-from mockserver.core.render.stream import DONE_EVENT, StreamOptions, encode_event, stream_chunks, stream_events
+from mockserver.contract.sse import DONE_EVENT, encode_event
+from mockserver.core.render.stream import StreamOptions, stream_chunks, stream_events
 
 
 @functools.cache

@@ -76,13 +76,6 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: lowered[name] for name in KEPT_RESPONSE_HEADERS if name in lowered}
 
 
-def split_events(buffer: bytes) -> tuple[list[str], bytes]:
-    """Complete SSE events in `buffer` and the incomplete rest."""
-    normalised = buffer.replace(b"\r\n", b"\n")
-    *complete, rest = normalised.split(b"\n\n")
-    return [event.decode("utf-8") for event in complete if event.strip()], rest
-
-
 def write_exchange(directory: Path, exchange: Exchange) -> Path:
     """Add an exchange to the cassette under the next free number."""
     directory.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from typing import Literal
 
 from mockserver.contract import error_kind, error_kinds
 from mockserver.contract.errors import ApiError
-from mockserver.core.render.stream import encode_event
+from mockserver.contract.sse import encode_event
 
 FAULT_HEADER = "X-Mock-Fault"
 FaultKind = Literal["cut", "truncate", "error", "stall", "malformed"]

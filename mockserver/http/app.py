@@ -25,7 +25,8 @@ from mockserver.controls.faults import apply_fault, request_fault
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context, plan_completion
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render.body import completion_body
-from mockserver.core.render.stream import StreamOptions, choice_chunk_count, encode_stream, stream_chunks, stream_events
+from mockserver.contract.sse import encode_stream
+from mockserver.core.render.stream import StreamOptions, choice_chunk_count, stream_chunks, stream_events
 from mockserver.controls.timing import event_delays, generation_seconds, request_timing
 from mockserver.core.validate.profiles import PROFILES
 from mockserver.core.validate.request import validate_and_count

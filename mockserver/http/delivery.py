@@ -15,7 +15,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from mockserver.controls.faults import Delivery, Fault
-from mockserver.core.render.stream import CONTENT_TYPE
+from mockserver.contract.sse import CONTENT_TYPE
 
 log = logging.getLogger("mockserver")
 
