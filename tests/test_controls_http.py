@@ -236,7 +236,7 @@ def test_strict_error_is_configurable(mock: MockServer) -> None:
 @pytest.mark.parametrize(("flags", "message"), [
     (["--chaos", "server_error=0.7,cut=0.5"], "add up to more than 1"),
     (["--chaos", "explode=0.1"], "chaos.explode: unknown fault kind"),
-    (["--chaos", "cut=often"], "chaos.cut: the probability must be a number"),
+    (["--chaos", "cut=often"], "chaos.cut: expected a number from 0 to 1"),
     (["--rate-limit-rpm", "0"], "--rate-limit-rpm must be a positive integer"),
     (["--context-window", "gpt-4"], "--context-window expects MODEL=TOKENS"),
 ])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.http.headers import duration, retry_after
+from mockserver.controls.headers import duration, retry_after
 from mockserver.controls.ratelimit import Limits, admit
 
 

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
 from mockserver.controls.faults import FAULT_KINDS, Fault
-from mockserver.controls.rules import Counts, ScenarioError, load_scenario, parse_scenario, select
+from mockserver.controls.rules import Counts, load_scenario, parse_scenario, select
+from mockserver.controls.settings import SettingError
 from wire import raw_post
 
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
@@ -47,7 +48,7 @@ def test_first_match_wins_and_times_exhausts() -> None:
     answers = []
     for _ in range(3):
         rule, action, counts = select(scenario.rules, _request("hi there"), {}, counts)
-        answers.append((rule.id, action.text))
+        answers.append((rule.id, (action.script.text if action.script else None)))
     assert answers == [("once", "first"), ("always", "second"), ("always", "second")]
     rule, action, _ = select(scenario.rules, _request("nothing"), {}, counts)
     assert rule is None and action is None
@@ -62,7 +63,7 @@ def test_nth_counts_matching_calls_and_sequence_steps() -> None:
     seen = []
     for _ in range(5):
         rule, action, counts = select(scenario.rules, _request("x"), {}, counts)
-        seen.append(None if rule is None else (rule.id, action.kind, action.text))
+        seen.append(None if rule is None else (rule.id, action.kind, (action.script.text if action.script else None)))
     assert seen == [("steps", "reply", "a"), ("steps", "error", None), ("third", "reply", "third call"),
                     ("steps", "reply", "c"), None]
 
@@ -114,7 +115,7 @@ def test_a_limited_rule_answers_exactly_min_times_matches(times: int, pattern: l
 def test_invalid_rules_name_file_rule_and_field(tmp_path: Path, document: Any, where: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(document))
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(SettingError) as caught:
         load_scenario(path)
     assert str(caught.value).startswith(f"{path}: {where}")
 
@@ -122,7 +123,7 @@ def test_invalid_rules_name_file_rule_and_field(tmp_path: Path, document: Any, w
 def test_yaml_syntax_error_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("rules: [\n")
-    with pytest.raises(ScenarioError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(SettingError, match="broken.yaml: not valid YAML"):
         load_scenario(path)
 
 
@@ -193,7 +194,7 @@ def test_scenario_faults_deliver_exactly_like_the_fault_header(path: Path) -> No
     ({"fault": "cut-after=x"}, "rules[0].fault"),
 ])
 def test_invalid_faults_name_the_field(rule: dict[str, Any], where: str) -> None:
-    with pytest.raises(ScenarioError) as caught:
+    with pytest.raises(SettingError) as caught:
         parse_scenario([rule], "inline")
     assert str(caught.value).startswith(f"inline: {where}")
 

@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
-from mockserver.http.app import REFUSAL_HEADER
+from mockserver.http.pipeline import REFUSAL_HEADER
 
 _MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-nano", "gpt-3.5-turbo"]
 _WORDS = st.sampled_from(["weather", "the", "a", "report", "numbers", "quickly", "and", "Paris"])

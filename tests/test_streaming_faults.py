@@ -12,6 +12,7 @@ import pytest
 from mockserver import Config, Fault, MockServer, Timing
 from mockserver.run.cli import config_from_args
 from mockserver.contract.errors import ApiError
+from mockserver.controls.settings import SettingError
 from mockserver.controls.faults import apply_fault, parse_fault
 from mockserver.controls.timing import event_delays, generation_seconds, parse_timing
 from wire import raw_post
@@ -35,7 +36,7 @@ def test_parse_fault_forms() -> None:
     assert parse_fault("stall-after=1,stall-ms=1500") == Fault("stall", 1, stall_ms=1500)
     for bad in ["", "cut=3", "cut-after=x", "cut-after=1,truncate-after=2", "stall-after=1", "cut-after=1,error=x",
                 "error-after=1,error=no_such_kind", "explode-after=1", "cut-after=1,cut-after=2"]:
-        with pytest.raises(ApiError):
+        with pytest.raises(SettingError):
             parse_fault(bad)
 
 
@@ -46,7 +47,7 @@ def test_parse_timing_forms() -> None:
     assert parse_timing("realistic").ttft_ms > 0
     assert parse_timing("none") == Timing()
     for bad in ["fast", "ttft=-1", "ttft=abc", "latency=3", "ttft=1e9", "jitter=1.5", "jitter=-0.1"]:
-        with pytest.raises(ApiError):
+        with pytest.raises(SettingError):
             parse_timing(bad)
 
 

@@ -29,7 +29,7 @@ import orjson
 import pytest
 
 from mockserver import Config, MockServer
-from mockserver.http.app import REFUSAL_HEADER
+from mockserver.http.pipeline import REFUSAL_HEADER
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.render.stream import StreamOptions, stream_chunks
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timezone
@@ -75,10 +76,17 @@ class UnsatisfiableSchema(ValueError):
         return f"{self.message} (at {self.pointer})"
 
 
-@functools.cache
+_PER_THREAD = threading.local()
+
+
 def _faker() -> Faker:
-    """One per process: constructing Faker costs milliseconds, re-seeding it costs microseconds."""
-    return Faker("en_US")
+    """One per thread: constructing Faker costs milliseconds and re-seeding it microseconds, but a
+    shared instance re-seeded by two threads at once would mix their sequences (servers in several
+    threads of one process, as in tests, must still give every request its own values)."""
+    fake = getattr(_PER_THREAD, "faker", None)
+    if fake is None:
+        fake = _PER_THREAD.faker = Faker("en_US")
+    return fake
 
 
 def _rfc3339_time(fake: Faker) -> str:
