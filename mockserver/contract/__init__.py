@@ -8,8 +8,15 @@ writer and reader (`sse`). The conformance suite imports only this package from 
 from mockserver.contract.errors import ApiError, ErrorKind, error_kind, error_kinds
 from mockserver.contract.fixtures import finish_reasons, fixtures_dir, load_json, request_parameters, schema
 from mockserver.contract.models import ModelInfo, known_models, model_info
-from mockserver.contract.wire import (FINISH_CONTENT_FILTER, FINISH_FUNCTION_CALL, FINISH_LENGTH, FINISH_STOP,
-                                      FINISH_TOOL_CALLS, TOOL_CALL_TEXT, served_tier)
+from mockserver.contract.wire import (
+                                      FINISH_CONTENT_FILTER,
+                                      FINISH_FUNCTION_CALL,
+                                      FINISH_LENGTH,
+                                      FINISH_STOP,
+                                      FINISH_TOOL_CALLS,
+                                      TOOL_CALL_TEXT,
+                                      served_tier,
+)
 
 __all__ = ["FINISH_CONTENT_FILTER", "FINISH_FUNCTION_CALL", "FINISH_LENGTH", "FINISH_STOP", "FINISH_TOOL_CALLS",
            "TOOL_CALL_TEXT", "ApiError", "ErrorKind", "ModelInfo", "error_kind", "error_kinds", "finish_reasons",

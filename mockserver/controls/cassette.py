@@ -5,10 +5,10 @@ an allowlist of response headers, and either the JSON body or the stream's event
 arrived after the previous one. Request headers are never stored, so keys and tokens cannot land in a
 cassette.
 
-Replay matches on the route (with or without `/v1`) and the request body after `normalise`: the fields in `IGNORED_FIELDS` (client-side
-bookkeeping that does not change the reply) are dropped and the rest is compared as canonical JSON
-(sorted keys), so key order and those fields do not matter; everything else, `stream` included, must be
-equal. Identical requests recorded several times replay in recorded order, the last one repeating.
+Replay matches on the route (with or without `/v1`) and the request body after `normalise`: the fields
+in `IGNORED_FIELDS` (client-side bookkeeping that does not change the reply) are dropped and the rest is
+compared as canonical JSON (sorted keys), so key order and those fields do not matter; everything else,
+`stream` included, must be equal. Identical requests recorded several times replay in recorded order, the last one repeating.
 """
 
 from __future__ import annotations

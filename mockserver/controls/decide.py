@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.contract.errors import ApiError
+from mockserver.controls import headers
 from mockserver.controls.cassette import Exchange, request_key
 from mockserver.controls.chaos import chaos_action
 from mockserver.controls.config import Config
 from mockserver.controls.faults import Fault
-from mockserver.controls import headers
 from mockserver.controls.ratelimit import Verdict, admit
 from mockserver.controls.rules.match import select
 from mockserver.controls.rules.model import Action, ErrorSpec

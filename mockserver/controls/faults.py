@@ -2,8 +2,9 @@
 
 A `Fault` says what goes wrong and after how many chunks. Tests pick one per request with the
 `X-Mock-Fault` header or for every reply with `--fault`; scenario rules carry the same objects, and
-`parse_fault` reads both the text and the mapping form. `apply_fault` turns a fault and a stream's events into the exact byte steps to send, so
-every fault is a pure function of the reply and testable without a socket.
+`parse_fault` reads both the text and the mapping form. `apply_fault` turns a fault and a stream's
+events into the exact byte steps to send, so every fault is a pure function of the reply and testable
+without a socket.
 
 Kinds (`after` counts the chunks delivered intact first; `[DONE]` is never sent once a fault acts):
 

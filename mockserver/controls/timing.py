@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
 from dataclasses import dataclass, replace
+from typing import Any
 
 from mockserver.controls.settings import SettingError, key_values, mapping, number, unknown_keys
+
 
 @dataclass(frozen=True, slots=True)
 class Timing:

@@ -20,10 +20,9 @@ from mockserver.controls.config import Config
 from mockserver.controls.faults import parse_fault
 from mockserver.controls.ratelimit import parse_limits
 from mockserver.controls.rules import parse_rule, parse_strict
-from mockserver.controls.settings import SettingError
+from mockserver.controls.settings import SettingError, parse_quirks
 from mockserver.controls.state import Controls, DoubleState
 from mockserver.controls.timing import Timing, parse_timing
-from mockserver.controls.settings import parse_quirks
 from mockserver.http.middleware import ADMIN_PREFIX, STATE_KEY
 
 

@@ -8,10 +8,28 @@ requests each rule has already seen (`match`).
 """
 
 from mockserver.controls.rules.match import RequestView, matches, select
-from mockserver.controls.rules.model import (ACTION_KEYS, REPLY_ACTIONS, Action, Counts, ErrorSpec, FieldTest, Match,
-                                             Rule, Scenario, TextMatch)
-from mockserver.controls.rules.parse import (load_scenario, parse_action, parse_error, parse_match, parse_rule,
-                                             parse_scenario, parse_strict, read_document)
+from mockserver.controls.rules.model import (
+                                             ACTION_KEYS,
+                                             REPLY_ACTIONS,
+                                             Action,
+                                             Counts,
+                                             ErrorSpec,
+                                             FieldTest,
+                                             Match,
+                                             Rule,
+                                             Scenario,
+                                             TextMatch,
+)
+from mockserver.controls.rules.parse import (
+                                             load_scenario,
+                                             parse_action,
+                                             parse_error,
+                                             parse_match,
+                                             parse_rule,
+                                             parse_scenario,
+                                             parse_strict,
+                                             read_document,
+)
 
 __all__ = ["ACTION_KEYS", "REPLY_ACTIONS", "Action", "Counts", "ErrorSpec", "FieldTest", "Match", "RequestView",
            "Rule", "Scenario", "TextMatch", "load_scenario", "matches", "parse_action", "parse_error", "parse_match",

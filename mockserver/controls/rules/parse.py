@@ -24,8 +24,7 @@ from jsonschema.exceptions import best_match
 from mockserver.contract.errors import error_kind, error_kinds
 from mockserver.contract.fixtures import schema
 from mockserver.controls.faults import parse_fault
-from mockserver.controls.rules.model import (ACTION_KEYS, Action, ErrorSpec, FieldTest, Match, Rule, Scenario,
-                                             TextMatch)
+from mockserver.controls.rules.model import ACTION_KEYS, Action, ErrorSpec, FieldTest, Match, Rule, Scenario, TextMatch
 from mockserver.controls.settings import SettingError
 from mockserver.core.endpoints import ENDPOINTS, GENERATING
 from mockserver.core.plan import Script
@@ -50,7 +49,8 @@ def _wording(error: jsonschema.ValidationError) -> str:
     """The schema's complaint in the words the rest of the settings use."""
     value, bound = error.instance, error.validator_value
     if error.validator == "minimum":
-        return f"expected a positive integer, got {value!r}" if bound == 1 else f"expected at least {bound}, got {value!r}"
+        wanted = "a positive integer" if bound == 1 else f"at least {bound}"
+        return f"expected {wanted}, got {value!r}"
     if error.validator == "maximum":
         return f"expected at most {bound}, got {value!r}"
     if error.validator == "type":

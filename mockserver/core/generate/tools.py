@@ -17,16 +17,23 @@ from typing import Any
 
 import orjson
 
-from mockserver.core.generate import prose
-from mockserver.contract.request import (Tool, allowed_tools, content_text, last_role, legacy_functions, named_tool,
-                                         offered_tools, tool_choice_mode)
+from mockserver.contract.request import (
+    Tool,
+    allowed_tools,
+    content_text,
+    last_role,
+    legacy_functions,
+    named_tool,
+    offered_tools,
+    tool_choice_mode,
+)
 from mockserver.contract.wire import FINISH_FUNCTION_CALL, FINISH_STOP, FINISH_TOOL_CALLS
-from mockserver.core.generate import witness
+from mockserver.core.generate import prose, witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
-from mockserver.core.plan import ToolCallPlan
 from mockserver.core.generate.seeding import rng_for, short_id
 from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.plan import ToolCallPlan
 
 _MAX_PARALLEL = 3
 _EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}

@@ -21,9 +21,8 @@ from typing import Any
 import orjson
 
 from mockserver.contract.sse import DONE_EVENT
-from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.generate.tokenizer import tokenize
-
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 Delta = tuple[dict[str, Any], dict[str, Any] | None]
 """A choice delta and the `logprobs` object that goes beside it."""

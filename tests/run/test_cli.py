@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from mockserver.run.cli import config_from_args
-from mockserver.controls.config import Config
-from processes import mockserver_process
+from servers import mockserver_process
 from wire import PLAIN, assert_completion, assert_error, post, send
+
+from mockserver.controls.config import Config
+from mockserver.run.cli import config_from_args
 
 FLAGS = ["--host", "--port", "--seed", "--api-key", "--clock", "--models"]
 

@@ -11,8 +11,8 @@ import pytest
 
 from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
-from mockserver.run.pytest_plugin import MockOpenAI
 from mockserver.controls.rules import load_scenario
+from mockserver.run.pytest_plugin import MockOpenAI
 
 HELLO = [{"role": "user", "content": "Hello"}]
 

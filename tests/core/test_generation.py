@@ -8,14 +8,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from bodies import bodies
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire import PLAIN, assert_completion, events, post
 
-from bodies import bodies
 from mockserver import Config, MockServer
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info
 from mockserver.core.generate.tokenizer import prompt_tokens, token_id, tokenize
-from wire import PLAIN, assert_completion, post
 
 REASONING_MODELS = st.sampled_from(["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-nano"])
 
@@ -216,8 +216,7 @@ def test_service_tier_names_the_tier_that_served(server: MockServer, tier: str, 
     """As the API description says: `auto` runs on the project's default tier and `fast` reports
     `priority`; the streamed chunks say the same."""
     assert _reply(server, {**PLAIN, "service_tier": tier})["service_tier"] == served
-    events = post(server.url, {**PLAIN, "service_tier": tier, "stream": True}).raw.decode().split("\n\n")
-    chunks = [json.loads(event[len("data: "):]) for event in events if event.startswith("data: {")]
+    chunks = events(post(server.url, {**PLAIN, "service_tier": tier, "stream": True}).raw)[:-1]
     assert {chunk["service_tier"] for chunk in chunks} == {served}
 
 

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver import Config, MockServer
-from mockserver.run.cli import config_from_args
 from mockserver.contract import error_kind
+from mockserver.run.cli import config_from_args
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Hello there"}]}
 

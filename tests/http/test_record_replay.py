@@ -17,9 +17,9 @@ from aiohttp.test_utils import TestServer
 
 from mockserver import Config, MockServer
 from mockserver.controls.cassette import load_cassette, normalise
-from mockserver.http.record import create_record_app
 from mockserver.controls.rules import parse_scenario
 from mockserver.controls.timing import Timing
+from mockserver.http.record import create_record_app
 
 SECRET = "sk-recording-secret-0123456789"
 ASK = [{"role": "user", "content": "Name three rivers."}]

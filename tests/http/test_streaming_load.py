@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Iterator
 
 import aiohttp
 import pytest
+from wire import events
 
 from mockserver import Config, MockServer, Timing
 
@@ -29,10 +29,9 @@ def slow_mock() -> Iterator[MockServer]:
 
 def _content(payload: bytes) -> tuple[str, bool]:
     """The streamed text and whether the stream ended with [DONE]."""
-    events = [e[len(b"data: "):] for e in payload.split(b"\n\n") if e]
-    text = "".join(json.loads(e)["choices"][0]["delta"].get("content") or ""
-                   for e in events[:-1] if json.loads(e)["choices"])
-    return text, events[-1] == b"[DONE]"
+    received = events(payload)
+    text = "".join(chunk["choices"][0]["delta"].get("content") or "" for chunk in received[:-1] if chunk["choices"])
+    return text, received[-1] == "[DONE]"
 
 
 async def _stream(session: aiohttp.ClientSession, url: str) -> bytes:

@@ -13,10 +13,10 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from mockserver.contract import schema
+from mockserver.contract.sse import DONE_EVENT, encode_event
 from mockserver.core.generate.planner import Context, plan_completion
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.render.body import completion_body
-from mockserver.contract.sse import DONE_EVENT, encode_event
 from mockserver.core.render.stream import StreamOptions, stream_chunks, stream_events
 
 

@@ -14,13 +14,13 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from wire import raw_post
 
 from mockserver import Config, MockServer
 from mockserver.contract import error_kind, fixtures_dir
 from mockserver.controls.faults import FAULT_KINDS, Fault
 from mockserver.controls.rules import Counts, load_scenario, parse_scenario, select
 from mockserver.controls.settings import SettingError
-from wire import raw_post
 
 SCENARIOS = sorted((fixtures_dir() / "scenarios").glob("*.yaml"))
 
@@ -200,7 +200,7 @@ def test_invalid_faults_name_the_field(rule: dict[str, Any], where: str) -> None
 
 
 def test_the_readme_scenario_example_loads() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```yaml\n(.*?)```", readme, flags=re.S)
     assert blocks, "README has no YAML scenario example"
     scenario = parse_scenario(yaml.safe_load(blocks[0]), "README.md")

@@ -13,12 +13,12 @@ import jsonschema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire import PLAIN, assert_completion, assert_error, chat, post
 
 from mockserver import MockServer
 from mockserver.contract import schema
 from mockserver.contract.errors import ApiError
 from mockserver.core.validate.request import validate_request
-from wire import PLAIN, assert_completion, assert_error, chat, post
 
 REQUEST = schema("chat_completion_request")
 DEFS = REQUEST["$defs"]

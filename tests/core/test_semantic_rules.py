@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire import USER_TEXT, assert_completion, assert_error, chat
 
 from mockserver import MockServer
-from mockserver.core.validate.request import _semantic_rules
-from wire import USER_TEXT, assert_completion, assert_error, chat
+from mockserver.core.validate.rules import semantic_rules
 
 USER = {"role": "user", "content": USER_TEXT}
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}
@@ -211,6 +211,6 @@ def test_a_rule_is_skipped_only_when_it_cannot_fail(body: dict[str, Any]) -> Non
     sound if the rule, run anyway on such a request, never objects. Requests full of rule-breaking values
     check that the rules' parameter lists leave nothing out."""
     body.setdefault("model", "gpt-4o-mini")
-    for rule, parameters in _semantic_rules():
+    for rule, parameters in semantic_rules():
         if parameters is not None:
             rule({name: value for name, value in body.items() if name not in parameters})

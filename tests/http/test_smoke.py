@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import urllib.request
-
 import urllib.error
+import urllib.request
 
 
 def _post(base_url: str, body: object) -> tuple[int, dict]:

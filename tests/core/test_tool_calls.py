@@ -12,13 +12,14 @@ import jsonschema
 import openai
 import pydantic
 import pytest
-from hypothesis import given, settings, strategies as st
-
-from jsonapi import ok, post
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_instances import SCHEMAS
+from wire import api_post, ok
+
 from mockserver.core.generate.tokenizer import tokenize
 
-CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
+CORPUS = json.loads((Path(__file__).parents[1] / "fixtures" / "tool_schemas.json").read_text())
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")
 USER = [{"role": "user", "content": "Please help."}]
 
@@ -121,7 +122,7 @@ def test_mismatched_tool_result_id_is_rejected(base_url: str) -> None:
     messages = [*USER, {"role": "assistant", "content": None, "tool_calls": [
         {"id": "call_abc", "type": "function", "function": {"name": "get_current_weather", "arguments": "{}"}}]},
         {"role": "tool", "tool_call_id": "call_xyz", "content": "ok"}]
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": messages, "tools": tools})
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": messages, "tools": tools})
     assert status == 400 and reply["error"]["param"] == "messages.[2].tool_call_id"
 
 
@@ -209,12 +210,12 @@ def test_json_object_mode(base_url: str) -> None:
 ])
 def test_strict_schema_rules(base_url: str, schema_: dict, fragment: str) -> None:
     tools = [{"type": "function", "function": {"name": "f", "parameters": schema_, "strict": True}}]
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools})
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools})
     assert status == 400 and fragment in reply["error"]["message"]
     assert reply["error"]["message"].startswith("Invalid schema for function 'f': ")
     assert reply["error"]["param"] == "tools.[0].function.parameters"
     response_format = {"type": "json_schema", "json_schema": {"name": "r", "schema": schema_, "strict": True}}
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, "response_format": response_format})
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, "response_format": response_format})
     assert status == 400 and fragment in reply["error"]["message"] and reply["error"]["param"] == "response_format"
     loose = {"type": "json_schema", "json_schema": {"name": "r", "schema": schema_}}
     ok(base_url, {"model": "gpt-4o", "messages": USER, "response_format": loose})
@@ -224,14 +225,14 @@ def test_unsatisfiable_and_invalid_schemas_get_400(base_url: str) -> None:
     impossible = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 1}},
                   "required": ["n"]}
     tools = [{"type": "function", "function": {"name": "f", "parameters": impossible}}]
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools, "tool_choice": "required"})
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools, "tool_choice": "required"})
     assert status == 400 and reply["error"]["param"] == "tools.[0].function.parameters"
     assert "#/properties/n" in reply["error"]["message"]
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, "response_format": {
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, "response_format": {
         "type": "json_schema", "json_schema": {"name": "r", "schema": impossible}}})
     assert status == 400 and reply["error"]["param"] == "response_format"
     broken = {"type": "object", "properties": {"a": {"type": "strng"}}}
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, "tools": [
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, "tools": [
         {"type": "function", "function": {"name": "g", "parameters": broken}}]})
     assert status == 400 and reply["error"]["message"].startswith("Invalid schema for function 'g': ")
 

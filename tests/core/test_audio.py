@@ -11,9 +11,9 @@ import wave
 import mutagen.mp3
 import pytest
 import soundfile
+from wire import api_post, ok
 
 from mockserver.core.generate.tokenizer import tokenize
-from jsonapi import ok, post
 
 USER = [{"role": "user", "content": "Say something."}]
 
@@ -78,7 +78,7 @@ def test_audio_is_deterministic_and_cut_by_max_tokens(base_url: str) -> None:
 
 
 def test_audio_needs_the_audio_parameter(base_url: str) -> None:
-    status, reply = post(base_url, {"model": "gpt-4o-audio-preview", "messages": USER, "modalities": ["text", "audio"]})
+    status, reply = api_post(base_url, {"model": "gpt-4o-audio-preview", "messages": USER, "modalities": ["text", "audio"]})
     assert status == 400 and reply["error"]["param"] == "audio"
 
 

@@ -13,11 +13,12 @@ from typing import Literal, Optional
 import jsonschema
 import pydantic
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 
-CORPUS = json.loads((Path(__file__).parent / "fixtures" / "tool_schemas.json").read_text())
+CORPUS = json.loads((Path(__file__).parents[1] / "fixtures" / "tool_schemas.json").read_text())
 FORMATS = jsonschema.Draft202012Validator.FORMAT_CHECKER
 
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wire import CHAT, PLAIN, assert_error, post, post_raw, send
 
 from mockserver import Config, MockServer
 from mockserver.contract import request_parameters
-from wire import CHAT, PLAIN, assert_error, post, post_raw, send
 
 LIMIT = 4096
 

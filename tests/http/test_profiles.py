@@ -9,12 +9,13 @@ from collections.abc import Iterator
 import jsonschema
 import openai
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from wire import api_post, ok
 
-from jsonapi import ok, post
 from mockserver import Config, MockServer
-from mockserver.run.cli import config_from_args
 from mockserver.core.validate.profiles import PROFILES
+from mockserver.run.cli import config_from_args
 
 USER = [{"role": "user", "content": "Answer briefly."}]
 MODEL = "meta-llama/Llama-3.1-8B-Instruct"
@@ -39,7 +40,7 @@ def test_every_seed_parameter_is_known_to_the_profile() -> None:
 
 @pytest.mark.parametrize("name", sorted(VLLM_EXTRAS))
 def test_openai_profile_refuses_vendor_parameters(base_url: str, name: str) -> None:
-    status, reply = post(base_url, {"model": "gpt-4o", "messages": USER, name: VLLM_EXTRAS[name]})
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, name: VLLM_EXTRAS[name]})
     assert status == 400 and reply["error"]["message"] == f"Unrecognized request argument supplied: {name}"
 
 
@@ -55,7 +56,7 @@ def test_vllm_profile_accepts_each_parameter(vllm_url: str, name: str) -> None:
     ("guided_decoding_backend", "magic"),
 ])
 def test_vllm_profile_type_checks(vllm_url: str, name: str, value: object) -> None:
-    status, reply = post(vllm_url, {"model": MODEL, "messages": USER, name: value})
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, name: value})
     assert status == 400 and reply["error"]["param"] == name
 
 
@@ -82,20 +83,20 @@ def test_guided_json_output_validates(vllm_url: str, as_text: bool) -> None:
 
 
 def test_only_one_kind_of_guided_decoding(vllm_url: str) -> None:
-    status, reply = post(vllm_url, {"model": MODEL, "messages": USER, "guided_choice": ["a"], "guided_regex": "a"})
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "guided_choice": ["a"], "guided_regex": "a"})
     assert status == 400 and "only use one kind of guided decoding" in reply["error"]["message"]
 
 
 def test_continue_final_message_and_echo(vllm_url: str) -> None:
     messages = [*USER, {"role": "assistant", "content": "The answer is"}]
-    status, reply = post(vllm_url, {"model": MODEL, "messages": messages, "continue_final_message": True})
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": messages, "continue_final_message": True})
     assert status == 400 and "add_generation_prompt" in reply["error"]["message"]
     body = {"model": MODEL, "messages": messages, "continue_final_message": True, "add_generation_prompt": False}
     continued = ok(vllm_url, body)["choices"][0]["message"]["content"]
     assert continued.startswith(" ") and not continued.startswith(" The answer is")
     echoed = ok(vllm_url, {**body, "echo": True})["choices"][0]["message"]["content"]
     assert echoed == "The answer is" + continued
-    status, reply = post(vllm_url, {"model": MODEL, "messages": USER, "continue_final_message": True,
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "continue_final_message": True,
                                     "add_generation_prompt": False})
     assert status == 400 and reply["error"]["param"] == "continue_final_message"
 

@@ -8,14 +8,13 @@ from collections.abc import Iterator
 
 import openai
 import pytest
+from wire import raw_post
 
 from mockserver import Config, Fault, MockServer, Timing
-from mockserver.run.cli import config_from_args
-from mockserver.contract.errors import ApiError
-from mockserver.controls.settings import SettingError
 from mockserver.controls.faults import apply_fault, parse_fault
+from mockserver.controls.settings import SettingError
 from mockserver.controls.timing import event_delays, generation_seconds, parse_timing
-from wire import raw_post
+from mockserver.run.cli import config_from_args
 
 _REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Tell me a story"}], "stream": True}
 

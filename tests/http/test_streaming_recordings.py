@@ -29,11 +29,11 @@ import orjson
 import pytest
 
 from mockserver import Config, MockServer
-from mockserver.http.pipeline import REFUSAL_HEADER
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.render.stream import StreamOptions, stream_chunks
+from mockserver.http.pipeline import REFUSAL_HEADER
 
-_RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "openai-recordings"
+_RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "openai-recordings"
 _NEWER_FIELDS = {"service_tier", "obfuscation"}
 _LITERAL_KEYS = {"role", "type", "object", "finish_reason"}
 

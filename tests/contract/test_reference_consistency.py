@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from wire import assert_completion, post, validator
 
 from mockserver import MockServer
 from mockserver.contract import request_parameters, schema
-from wire import assert_completion, post, validator
 
 
 def _openapi(reference: Path) -> dict[str, Any]:

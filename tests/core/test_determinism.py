@@ -9,14 +9,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from bodies import bodies
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from servers import mockserver_process
+from wire import PLAIN, post
 
-from bodies import bodies
 from mockserver import Config, MockServer
 from mockserver.core.generate.seeding import DigestRandom
-from processes import mockserver_process
-from wire import PLAIN, post
 
 CLOCK = "1700000000"
 

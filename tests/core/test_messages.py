@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from wire import assert_completion, assert_error, chat
 
 from mockserver import MockServer
 from mockserver.contract import schema
 from mockserver.contract.errors import ApiError
 from mockserver.core.validate.request import validate_request
-from wire import assert_completion, assert_error, chat
 
 DEFS = schema("chat_completion_request")["$defs"]
 SCHEMA = Draft202012Validator(schema("chat_completion_request"))
