@@ -8,7 +8,12 @@ from mockserver.controls.config import Config
 from mockserver.controls.state import DoubleState
 from mockserver.core.endpoints import ENDPOINTS
 from mockserver.http import admin
-from mockserver.http.middleware import STATE_KEY, envelope_middleware, journal_middleware, stamp_headers
+from mockserver.http.middleware import (
+    STATE_KEY,
+    envelope_middleware,
+    journal_middleware,
+    stamp_headers,
+)
 from mockserver.http.pipeline import handler
 
 API_PREFIXES = ("/v1", "")

@@ -10,14 +10,15 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from wire import raw_post
+from wire import api_post, raw_post, send
 
 from mockserver import Config, MockServer
-from mockserver.contract import error_kind, fixtures_dir
+from mockserver.contract import error_kind, fixtures_dir, schema
 from mockserver.controls.faults import FAULT_KINDS, Fault
 from mockserver.controls.rules import Counts, load_scenario, parse_scenario, select
 from mockserver.controls.settings import SettingError
@@ -207,3 +208,52 @@ def test_the_readme_scenario_example_loads() -> None:
     assert scenario.rules and scenario.strict is None
     assert {rule.action.kind for rule in scenario.rules} >= {"tool_calls", "reply", "object", "refusal", "sequence",
                                                               "error", "generate"}
+
+
+CUSTOM_TOOLS = [{"type": "custom", "custom": {"name": "shell", "description": "Runs a command."}},
+                {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}]
+
+
+def test_rules_match_custom_tools_by_name_and_named_choice() -> None:
+    scenario = parse_scenario([{"id": "by-tool", "match": {"tools": "shell"}, "reply": "a"},
+                               {"id": "by-choice", "match": {"tool_choice": "shell"}, "reply": "b"}], "inline")
+    offered = {"model": "m", "messages": [{"role": "user", "content": "x"}], "tools": CUSTOM_TOOLS}
+    rule, _, _ = select(scenario.rules[1:], {**offered, "tool_choice": {"type": "custom", "custom": {"name": "shell"}}},
+                        {}, Counts())
+    assert rule is not None and rule.id == "by-choice"
+    rule, _, _ = select(scenario.rules, offered, {}, Counts())
+    assert rule is not None and rule.id == "by-tool"
+
+
+def test_a_scripted_call_to_a_custom_tool_is_a_custom_call() -> None:
+    with MockServer(Config(scenario=parse_scenario(
+            [{"match": {"tools": "shell"}, "tool_calls": [{"name": "shell", "input": "ls -la"}]}], "inline"))) as mock:
+        status, reply = api_post(mock.base_url, {"model": "gpt-4o-mini", "tools": CUSTOM_TOOLS,
+                                                 "messages": [{"role": "user", "content": "list files"}]})
+    assert status == 200, reply
+    call = reply["choices"][0]["message"]["tool_calls"][0]
+    assert call["type"] == "custom" and call["custom"] == {"name": "shell", "input": "ls -la"}
+
+
+def test_rules_can_name_endpoints_and_the_model_list_only_when_named() -> None:
+    with MockServer(Config(scenario=parse_scenario(
+            [{"error": 503, "times": 5}, {"match": {"endpoint": "models"}, "error": 500, "times": 1}],
+            "inline"))) as mock:
+        listed = send(mock.url, "GET", "/v1/models")
+        assert listed.status == 500
+        assert send(mock.url, "GET", "/v1/models").status == 200
+        assert api_post(mock.base_url, {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]})[0] \
+            == 503
+
+
+def test_a_scripted_reply_cannot_answer_the_model_list() -> None:
+    with pytest.raises(SettingError, match=r"inline: rules\[0\].reply"):
+        parse_scenario([{"match": {"endpoint": "models"}, "reply": "x"}], "inline")
+
+
+def test_the_published_scenario_schema_accepts_every_example_file() -> None:
+    validator = jsonschema.Draft202012Validator(schema("scenario"))
+    jsonschema.Draft202012Validator.check_schema(schema("scenario"))
+    for path in SCENARIOS:
+        document = yaml.safe_load(path.read_text())
+        assert not list(validator.iter_errors(document)), path

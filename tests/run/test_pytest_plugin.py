@@ -180,3 +180,85 @@ def test_bad_chaos(mock_openai):
 ''')
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
+
+
+def test_timing_fault_and_quirks_last_one_test(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user_settings='''
+import openai
+import pytest
+
+MESSAGES = [{"role": "user", "content": "x"}]
+
+def test_quirk(mock_openai):
+    mock_openai.quirks("n_ignored")
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    assert len(chat.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, n=3).choices) == 1
+    assert mock_openai.settings["quirks"] == ["n_ignored"]
+
+def test_fault(mock_openai):
+    mock_openai.fault("error-after=0,error=overloaded")
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    with pytest.raises(openai.InternalServerError):
+        chat.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+
+def test_timing(mock_openai):
+    mock_openai.timing(ttft_ms=5, itl_ms=1)
+    assert mock_openai.settings["timing"] == {"ttft_ms": 5.0, "itl_ms": 1.0, "jitter": 0.0}
+
+def test_back_to_normal(mock_openai):
+    chat = openai.OpenAI(base_url=mock_openai.base_url, api_key=mock_openai.api_key, max_retries=0)
+    assert len(chat.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, n=3).choices) == 3
+    settings = mock_openai.settings
+    assert (settings["quirks"], settings["fault"], settings["timing"]["ttft_ms"]) == ([], None, 0.0)
+
+def test_bad_timing(mock_openai):
+    with pytest.raises(ValueError, match="timing.jitter"):
+        mock_openai.timing(jitter=3)
+''')
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+STRICT_TESTS = '''
+import openai
+import pytest
+
+MESSAGES = [{"role": "user", "content": "ping"}]
+
+def chat(mock):
+    return openai.OpenAI(base_url=mock.base_url, api_key=mock.api_key, max_retries=0).chat.completions
+
+@pytest.mark.mock_openai_strict
+def test_unused_rule(mock_openai):
+    mock_openai.on(last_user="never").reply("x")
+
+@pytest.mark.mock_openai_strict
+def test_unscripted_request(mock_openai):
+    mock_openai.on(last_user="ping").reply("pong", times=1)
+    chat(mock_openai).create(model="gpt-4o-mini", messages=MESSAGES)
+    chat(mock_openai).create(model="gpt-4o-mini", messages=MESSAGES)
+
+@pytest.mark.mock_openai_strict
+def test_all_scripted(mock_openai):
+    mock_openai.on(last_user="ping").reply("pong")
+    assert chat(mock_openai).create(model="gpt-4o-mini", messages=MESSAGES).choices[0].message.content == "pong"
+
+def test_not_strict(mock_openai):
+    mock_openai.on(last_user="never").reply("x")
+'''
+
+
+def test_strict_teardown_reports_unused_rules_and_unscripted_requests(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(test_user_strict=STRICT_TESTS)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, errors=2)
+    result.stdout.fnmatch_lines(["*rules never used: rule-*", "*1 request(s) no rule matched: POST /v1/chat/completions*"])
+
+
+def test_strict_teardown_from_the_ini_option(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nmock_openai_strict = true\n")
+    pytester.makepyfile(test_user_strict=STRICT_TESTS)
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, errors=3)

@@ -14,7 +14,12 @@ from mockserver.contract.request import tools_of_kind
 from mockserver.contract.wire import FINISH_STOP, FINISH_TOOL_CALLS, served_tier
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.generate.planner import Context, completion_id, usage
-from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
+from mockserver.core.generate.seeding import (
+    content_digest,
+    rng_for,
+    short_id,
+    system_fingerprint,
+)
 from mockserver.core.generate.tokenizer import tokenize
 from mockserver.core.plan import ChoicePlan, CompletionPlan, Script, ToolCallPlan
 

@@ -27,7 +27,11 @@ from mockserver.contract.request import (
     offered_tools,
     tool_choice_mode,
 )
-from mockserver.contract.wire import FINISH_FUNCTION_CALL, FINISH_STOP, FINISH_TOOL_CALLS
+from mockserver.contract.wire import (
+    FINISH_FUNCTION_CALL,
+    FINISH_STOP,
+    FINISH_TOOL_CALLS,
+)
 from mockserver.core.generate import prose, witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
