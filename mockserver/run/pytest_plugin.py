@@ -17,8 +17,6 @@ imported when a test first asks for the fixture.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +107,9 @@ class MockOpenAI:
         self.api_key = api_key
 
     def _admin(self, method: str, path: str, payload: Any = None) -> Any:
+        import urllib.error
+        import urllib.request
+
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.url + "/_mock" + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
