@@ -1,4 +1,5 @@
-"""The admin API under `/_mock/`: the journal, the rules and every other setting, reset and health.
+"""The admin API under `/_mock/`: the journal, the rules and every other setting, reset and health, and
+at `/_mock/` itself a page that shows them.
 
 It is how a test in another process (or another language) scripts the mock, and what the pytest
 plugin itself uses. Each setting takes the same mapping (or text) form as a scenario file or `Config`,
@@ -7,8 +8,10 @@ through the same parser; errors come back in the same OpenAI envelope as everyth
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import orjson
@@ -73,6 +76,17 @@ def _settings_json(controls: Controls) -> dict[str, Any]:
         "quirks": list(controls.quirks),
         "strict": controls.strict is not None,
     }
+
+
+@functools.cache
+def _page() -> bytes:
+    return resources.files("mockserver.http").joinpath("admin_page.html").read_bytes()
+
+
+async def page(request: web.Request) -> web.Response:
+    """What a developer opens when a test fails: the journal, the rules with their counts and the settings,
+    refreshed live. The page is static; the data it fetches needs the admin key, which it asks for."""
+    return web.Response(body=_page(), content_type="text/html", charset="utf-8")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -176,6 +190,8 @@ def install(app: web.Application, config: Config) -> None:
     if not config.admin:
         return
     prefix = ADMIN_PREFIX.rstrip("/")
+    app.router.add_get(prefix, page)
+    app.router.add_get(ADMIN_PREFIX, page)
     app.router.add_get(f"{prefix}/health", health)
     app.router.add_get(f"{prefix}/journal", list_journal)
     app.router.add_delete(f"{prefix}/journal", clear_journal)
