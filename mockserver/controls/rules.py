@@ -25,7 +25,7 @@ from mockserver.core.generate.planner import Context, completion_id, usage
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 
 class ScenarioError(ValueError):
@@ -606,18 +606,19 @@ def select(rules: Sequence[Rule], request: Mapping[str, Any], headers: Mapping[s
 
 
 def _choice(action: Action, request: Mapping[str, Any], digest: bytes, index: int) -> ChoicePlan:
+    encoding = encoding_of(request["model"])
     if action.kind == "tool_calls":
         calls = tuple(
             ToolCallPlan(id="call_" + short_id(digest + f"{index}:{i}".encode(), 24), name=spec.name,
-                         argument_tokens=tuple(tokenize(spec.arguments)))
+                         argument_tokens=tuple(tokenize(spec.arguments, encoding)))
             for i, spec in enumerate(action.tool_calls)
         )
         return ChoicePlan(index=index, finish_reason=FINISH_TOOL_CALLS, tool_calls=calls)
-    tokens = tuple(tokenize(action.text or ""))
+    tokens = tuple(tokenize(action.text or "", encoding))
     logprobs = None
     if request.get("logprobs"):
         top = request.get("top_logprobs") or 0
-        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
+        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top, encoding))
     if action.kind == "refusal":
         return ChoicePlan(index=index, finish_reason=FINISH_STOP, refusal_tokens=tokens, logprobs=logprobs)
     return ChoicePlan(index=index, finish_reason=FINISH_STOP, content_tokens=tokens, logprobs=logprobs)

@@ -36,6 +36,9 @@ class ChoicePlan:
     audio: dict[str, Any] | None = None
     reasoning_content_tokens: tuple[str, ...] | None = None
     """Visible reasoning (vLLM's `reasoning_content`), shown only when a profile asks for it."""
+    cost: int | None = None
+    """Completion tokens the choice cost when a token limit cut it (reasoning aside), which its pieces need
+    not show (a tool call cut inside its framing); None: what its parts cost by the counting rule."""
 
     @property
     def content(self) -> str | None:

@@ -22,6 +22,7 @@ from mockserver.contract import known_models, model_info
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.contract.errors import ApiError
 from mockserver.controls.faults import apply_fault, request_fault
+from mockserver.core.generate import prose
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context, plan_completion
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render.body import completion_body
@@ -223,4 +224,6 @@ def create_app(config: Config | None = None) -> web.Application:
         app.router.add_get(prefix + "/models/{model:.+}", get_model)
     double.install(app, config)
     admin.install(app, config)
+    for encoding in sorted({model_info(model).encoding for model in _served_models(config)}):
+        prose.prepare(encoding)
     return app

@@ -24,7 +24,7 @@ from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
 from mockserver.core.plan import ToolCallPlan
 from mockserver.core.generate.seeding import rng_for, short_id
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 _MAX_PARALLEL = 3
 _EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
@@ -113,7 +113,7 @@ def _schema_error(tool: Tool, exc: UnsatisfiableSchema) -> ApiError:
                     code="invalid_function_parameters")
 
 
-def _custom_input(tool: Tool, rng: random.Random) -> str:
+def _custom_input(tool: Tool, rng: random.Random, encoding: str) -> str:
     """Free-form input; a regex grammar is honoured, other grammars (lark) get plain prose."""
     fmt = tool.definition.get("format") or {}
     grammar = fmt.get("grammar") or {}
@@ -123,20 +123,21 @@ def _custom_input(tool: Tool, rng: random.Random) -> str:
         except PatternError as exc:
             raise ApiError("invalid_request", f"Invalid grammar for custom tool '{tool.name}': {exc}.",
                            param=f"tools.[{tool.position}].custom.format.grammar.definition") from None
-    return "".join(prose.generate_tokens(rng, rng.randint(6, 16)))
+    return "".join(prose.generate_tokens(rng, rng.randint(6, 16), encoding))
 
 
-def _call(tool: Tool, digest: bytes, index: int, number: int) -> ToolCallPlan:
+def _call(tool: Tool, digest: bytes, index: int, number: int, encoding: str) -> ToolCallPlan:
     rng = rng_for(digest, "tool", index, number, tool.name)
     call_id = "call_" + short_id(digest + f"|call|{index}|{number}".encode(), 24)
     if tool.kind == "custom":
-        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng))), kind="custom")
+        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng, encoding), encoding)),
+                            kind="custom")
     parameters = tool.definition.get("parameters") or _EMPTY_PARAMETERS
     try:
         arguments = generate(parameters, rng)
     except UnsatisfiableSchema as exc:
         raise _schema_error(tool, exc) from None
-    return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode())))
+    return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode(), encoding)))
 
 
 def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> ToolReply | None:
@@ -150,7 +151,8 @@ def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> To
     if mode != "named" and not legacy and request.get("parallel_tool_calls", True) is not False:
         count = 1 + rng.randrange(min(_MAX_PARALLEL, len(tools)))
     picked = rng.sample(tools, count)
-    calls = tuple(_call(tool, digest, index, number) for number, tool in enumerate(picked))
+    encoding = encoding_of(request["model"])
+    calls = tuple(_call(tool, digest, index, number, encoding) for number, tool in enumerate(picked))
     if mode == "named":
         finish = FINISH_STOP
     else:

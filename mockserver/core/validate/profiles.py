@@ -17,7 +17,7 @@ import orjson
 
 from mockserver.contract.errors import ApiError, invalid_request
 from mockserver.core.validate.schemas import meta_problem
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 Checker = Callable[[Any], bool]
 
@@ -146,7 +146,7 @@ def vllm_text(request: Mapping[str, Any], tokens: Sequence[str]) -> list[str]:
     if request.get("continue_final_message") and tokens and previous and not previous[-1].isspace():
         tokens = [" " + tokens[0].lstrip(), *tokens[1:]]
     if request.get("echo") and previous:
-        tokens = tokenize(previous) + tokens
+        tokens = tokenize(previous, encoding_of(request["model"])) + tokens
     return tokens
 
 

@@ -18,6 +18,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.contract import model_info, request_parameters, schema
 from mockserver.contract.errors import ApiError, invalid_request, unknown_parameter
+from mockserver.core.validate.limits import check_context_window, check_output_limit, requested_completion
 from mockserver.core.validate.schemas import check_request_schemas
 from mockserver.core.generate.tokenizer import prompt_tokens
 
@@ -351,12 +352,9 @@ def _check_model_rules(body: Mapping[str, Any]) -> None:
 
 
 def _check_context_window(body: Mapping[str, Any], window: int) -> int:
-    """The prompt's token count, once it is known to fit the model's window."""
+    """The prompt's token count, once it and the completion it asks room for are known to fit the window."""
     tokens = prompt_tokens(body)
-    if tokens > window:
-        raise ApiError("context_length_exceeded", f"This model's maximum context length is "
-                       f"{window} tokens. However, your messages resulted in {tokens} tokens. "
-                       "Please reduce the length of the messages.", param="messages")
+    check_context_window(tokens, requested_completion(body), window)
     return tokens
 
 
@@ -379,6 +377,7 @@ def _semantic_rules() -> tuple[tuple[Rule, frozenset[str] | None], ...]:
         (_check_json_mode, frozenset({"response_format"})),
         (_check_logit_bias, frozenset({"logit_bias"})),
         (_check_model_rules, frozenset({"max_tokens", "temperature"})),
+        (check_output_limit, frozenset({"max_tokens", "max_completion_tokens"})),
     )
 
 
