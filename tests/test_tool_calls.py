@@ -14,6 +14,7 @@ import pydantic
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from billing import calls_cost
 from jsonapi import ok, post
 from test_instances import SCHEMAS
 from mockserver.core.generate.tokenizer import (REFUSAL_FRAMING, TOOL_CALL_FRAMING, count, encoding_of,
@@ -75,10 +76,7 @@ def test_tool_choice_rules(base_url: str, entries: list[dict], data: st.DataObje
         assert finish == "tool_calls"
     if parallel is False:
         assert len(calls) == 1
-    encoding = encoding_of(body["model"])
-    billed = sum(count(c["function"]["arguments"], encoding) + count(c["function"]["name"], encoding) +
-                 TOOL_CALL_FRAMING for c in calls)
-    assert reply["usage"]["completion_tokens"] == billed
+    assert reply["usage"]["completion_tokens"] == calls_cost(calls, body["model"])
 
 
 def _as_parameters(schema: dict) -> dict:

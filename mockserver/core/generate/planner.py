@@ -19,7 +19,7 @@ from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
 from mockserver.core.generate.structured import structured_tokens
-from mockserver.core.generate.tokenizer import (REFUSAL_FRAMING, call_framing, call_tokens, count, encoding_of,
+from mockserver.core.generate.tokenizer import (REFUSAL_FRAMING, call_leads, calls_tokens, count, encoding_of,
                                                 is_token, prompt_audio_tokens, prompt_tokens, tokenize)
 from mockserver.core.validate.profiles import vllm_completion_id, vllm_reasoning_requested, vllm_text
 from mockserver.core.generate.tools import plan_tool_reply, tool_result_preamble
@@ -118,15 +118,15 @@ def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int
 
 def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None,
                encoding: str) -> tuple[tuple[ToolCallPlan, ...], bool]:
-    """The calls a token budget leaves: each call spends its framing (name and seven tokens) before its
-    arguments, and what is past the budget is cut, as a real model's output is. The first call always
-    stays, with no arguments when the budget ends inside its framing."""
-    if budget is None or sum(call_tokens(c.name, c.argument_tokens, encoding) for c in calls) <= budget:
+    """The calls a token budget leaves: each call spends its framing before its arguments, and what is
+    past the budget is cut, as a real model's output is. The first call always stays, with no arguments
+    when the budget ends inside its framing."""
+    if budget is None or calls_tokens(calls, encoding) <= budget:
         return tuple(calls), False
     kept: list[ToolCallPlan] = []
     left = budget
-    for call in calls:
-        left -= call_framing(call.name, encoding)
+    for call, lead in zip(calls, call_leads(calls, encoding)):
+        left -= lead
         if left < 0 and kept:
             break
         arguments = call.argument_tokens[:max(0, left)]
@@ -202,14 +202,14 @@ def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Seque
 
 def _choice_cost(choice: ChoicePlan, encoding: str) -> int:
     """Completion tokens of one choice beyond reasoning, as the real API counts them: text token for
-    token, a refusal's text and one more, each tool call's arguments, name and framing."""
+    token, a refusal's text and one more, tool calls with their names and framing."""
     if choice.cost is not None:
         return choice.cost
     cost = len(choice.content_tokens or ())
     if choice.refusal_tokens is not None:
         cost += len(choice.refusal_tokens) + REFUSAL_FRAMING
     calls = (*choice.tool_calls, *((choice.function_call,) if choice.function_call is not None else ()))
-    return cost + sum(call_tokens(call.name, call.argument_tokens, encoding) for call in calls)
+    return cost + calls_tokens(calls, encoding)
 
 
 def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int,

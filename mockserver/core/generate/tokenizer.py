@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from mockserver.contract import model_info
+from mockserver.core.plan import ToolCallPlan
 from mockserver.core.generate.tool_prompt import response_format_tokens, tool_definition_tokens
 
 # bpe-openai refuses one call over a million characters or 200,000 tokens. A character is at most four
@@ -36,9 +37,12 @@ TOKENS_PER_MESSAGE = 3
 TOKENS_PER_NAME = 1
 REPLY_PRIMING = 3
 # What a reply costs beyond its visible text, as the recorded replies bill it: a tool call is its
-# arguments, its name and seven tokens of framing; a refusal is its text and one more.
+# arguments, its name and seven tokens of framing; a refusal is its text and one more. Parallel calls are
+# one call of the model's `multi_tool_use.parallel` wrapper, billed as that wrapper's compact JSON
+# (`{"tool_uses":[{"recipient_name":"functions.NAME","parameters":ARGUMENTS},...]}`) and ten more.
 TOOL_CALL_FRAMING = 7
 REFUSAL_FRAMING = 1
+PARALLEL_FRAMING = 10
 
 _IMAGE_TOKENS = {"low": 85, "high": 765, "auto": 765}
 _AUDIO_BYTES_PER_TOKEN = 400
@@ -153,14 +157,31 @@ def piece_bytes(text_pieces: Sequence[str], encoding: str) -> list[bytes]:
     return [piece.encode() for piece in text_pieces]
 
 
-def call_tokens(name: str, argument_pieces: Sequence[str], encoding: str) -> int:
-    """What one tool call costs in `completion_tokens`."""
-    return len(argument_pieces) + count(name, encoding) + TOOL_CALL_FRAMING
+def _parallel(calls: Sequence[ToolCallPlan]) -> bool:
+    return len(calls) > 1 and all(call.kind == "function" for call in calls)
 
 
-def call_framing(name: str, encoding: str) -> int:
-    """The tokens a tool call spends before its first argument token."""
-    return count(name, encoding) + TOOL_CALL_FRAMING
+def _wrapper_lead(call: ToolCallPlan, first: bool) -> str:
+    """The wrapper's text before one call's arguments."""
+    return ('{"tool_uses":[' if first else "},") + '{"recipient_name":' + orjson.dumps(
+        "functions." + call.name).decode() + ',"parameters":'
+
+
+def calls_tokens(calls: Sequence[ToolCallPlan], encoding: str) -> int:
+    """What a reply's tool calls cost in `completion_tokens`."""
+    if not _parallel(calls):
+        return sum(len(call.argument_tokens) + count(call.name, encoding) + TOOL_CALL_FRAMING for call in calls)
+    wrapper = "".join(_wrapper_lead(call, i == 0) + call.arguments for i, call in enumerate(calls)) + "}]}"
+    return count(wrapper, encoding) + PARALLEL_FRAMING
+
+
+def call_leads(calls: Sequence[ToolCallPlan], encoding: str) -> list[int]:
+    """The tokens each call spends before its first argument token (its name and framing, or its part of
+    the parallel wrapper), which a token limit reaches first."""
+    if not _parallel(calls):
+        return [count(call.name, encoding) + TOOL_CALL_FRAMING for call in calls]
+    return [count(_wrapper_lead(call, i == 0), encoding) + (PARALLEL_FRAMING if i == 0 else 0)
+            for i, call in enumerate(calls)]
 
 
 def _part_tokens(part: Mapping[str, Any], encoding: str) -> int:
@@ -188,10 +209,11 @@ def content_tokens(content: Any, encoding: str) -> int:
 
 
 def _history_call_tokens(call: Mapping[str, Any], encoding: str) -> int:
-    """A call in the history costs what it cost when the model made it."""
+    """A call in the history costs what a single call costs when the model makes it."""
     inner = call.get(call.get("type", "function")) or {}
     text = inner.get("arguments", inner.get("input", ""))
-    return count(text if isinstance(text, str) else "", encoding) + call_framing(inner.get("name") or "", encoding)
+    return count(text if isinstance(text, str) else "", encoding) + count(inner.get("name") or "", encoding) + \
+        TOOL_CALL_FRAMING
 
 
 def message_tokens(message: Mapping[str, Any], encoding: str) -> int:
