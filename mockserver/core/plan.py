@@ -37,8 +37,9 @@ class ChoicePlan:
     reasoning_content_tokens: tuple[str, ...] | None = None
     """Visible reasoning (vLLM's `reasoning_content`), shown only when a profile asks for it."""
     cost: int | None = None
-    """Completion tokens the choice cost when a token limit cut it (reasoning aside), which its pieces need
-    not show (a tool call cut inside its framing); None: what its parts cost by the counting rule."""
+    """Completion tokens the choice cost (reasoning aside) when its pieces do not show them all: a token
+    limit cut it inside a tool call's framing, or a stop sequence the model wrote was cut away; None: what
+    its parts cost by the counting rule."""
 
     @property
     def content(self) -> str | None:

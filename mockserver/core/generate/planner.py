@@ -62,14 +62,23 @@ def completion_limit(request: Mapping[str, Any]) -> int | None:
     return limit if limit is not None else request.get("max_tokens")
 
 
-def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str) -> tuple[list[str], bool]:
-    """The reply up to the first stop sequence; a token the cut falls inside keeps its text before it."""
+def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str,
+                 budget: int | None) -> tuple[list[str], int | None]:
+    """The reply a stop sequence ends, and the tokens written by then (None: no stop sequence within the
+    budget). The model stops at the first token that completes a stop sequence, and the text is cut before
+    the earliest sequence it holds by then; a token the cut falls inside keeps its text before it."""
     text = "".join(tokens)
-    positions = [text.find(s) for s in stops if s]
-    found = [p for p in positions if p >= 0]
+    found = [(text.find(stop), text.find(stop) + len(stop)) for stop in stops if stop and stop in text]
     if not found:
-        return tokens, False
-    cut = min(found)
+        return tokens, None
+    first_end = min(end for _, end in found)
+    written = offset = 0
+    while offset < first_end:
+        offset += len(tokens[written])
+        written += 1
+    if budget is not None and written > budget:
+        return tokens, None
+    cut = min(start for start, end in found if end <= offset)
     kept: list[str] = []
     offset = 0
     for token in tokens:
@@ -80,7 +89,7 @@ def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str) -> tupl
         if cut > offset:
             kept += tokenize(token[: cut - offset], encoding)
         break
-    return kept, True
+    return kept, written
 
 
 def _stops(request: Mapping[str, Any]) -> list[str]:
@@ -180,14 +189,14 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
         if reply.legacy:
             return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0], cost=cost), reasoning
         return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls, cost=cost), reasoning
-    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng, encoding), _stops(request), encoding)
+    tokens, written = _cut_at_stop(_text_tokens(request, rng, encoding), _stops(request), encoding, budget)
     finish = FINISH_STOP
-    if budget is not None and len(tokens) > budget:
+    if written is None and budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
     if "audio" in (request.get("modalities") or ()):
         spoken = _spoken(request, digest, index, tokens, context)
         return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
-    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens),
+    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens), cost=written,
                       logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
 
 

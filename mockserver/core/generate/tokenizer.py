@@ -27,9 +27,14 @@ from mockserver.core.generate.tool_prompt import response_format_tokens, tool_de
 
 # bpe-openai refuses one call over a million characters or 200,000 tokens. A character is at most four
 # tokens (one per UTF-8 byte), so 50,000 characters stay under both, and longer texts are encoded in
-# parts cut where the encoding's pre-tokeniser would cut anyway.
+# parts cut where both encodings' pre-tokenisers start a new pre-token anyway: before a space between two
+# letters, before ASCII punctuation other than an apostrophe (which may open a contraction) after a letter or
+# digit, at the start of a run of digits. Digits are grouped in threes from the start of their run, so a
+# run longer than a part is cut at a multiple of three. Only a single pre-token longer than a part (50,000
+# letters in a row) is cut where the pre-tokeniser would not cut, which can move its count by a token.
 _CALL_CHARACTERS = 50_000
-_LETTER = re.compile(r"[^\W\d_]")
+_SAFE_CUT = re.compile(r"(?<=[^\W\d_])(?= [^\W\d_])|(?<=[A-Za-z0-9])(?=[!-&(-/:-@\[-`{-~])|(?<![0-9])(?=[0-9])")
+_DIGITS_BEFORE = re.compile(r"[0-9]+\Z")
 
 # Per-message framing, as the API bills it (checked against recorded usage): three tokens open each
 # message, its role and content follow, a name costs one more, and three prime the reply.
@@ -68,22 +73,24 @@ def load(*encodings: str) -> None:
 
 
 def _cut(text: str, start: int) -> int:
-    """Where the part of `text` that begins at `start` ends: before a space between two letters if one lies
-    in the second half of the window (both encodings start a new pre-token there, so the parts encode as
-    the whole would), else before any space that follows a non-space, else at the window's end."""
+    """Where the part of `text` that begins at `start` ends: the last safe cut in the second half of the
+    window (see `_CALL_CHARACTERS`), else at a multiple of three inside a run of digits, else the window's end."""
     end = start + _CALL_CHARACTERS
     if end >= len(text):
         return len(text)
     floor = start + _CALL_CHARACTERS // 2
-    fallback = None
-    position = text.rfind(" ", floor, end)
-    while position > floor:
-        if not text[position - 1].isspace() and not text[position + 1].isspace():
-            if _LETTER.match(text[position - 1]) and _LETTER.match(text[position + 1]):
-                return position
-            fallback = fallback or position
-        position = text.rfind(" ", floor, position)
-    return fallback or end
+    last = None
+    for last in _SAFE_CUT.finditer(text, floor, end):
+        pass
+    if last is not None:
+        return last.start()
+    if text[end - 1].isdigit() and text[end].isdigit():
+        run = _DIGITS_BEFORE.search(text, 0, end)
+        if run is not None:
+            grouped = end - (end - run.start()) % 3
+            if grouped > start:
+                return grouped
+    return end
 
 
 def encode(text: str, encoding: str) -> list[int]:
