@@ -141,9 +141,31 @@ def token_bytes(ids: Iterable[int], encoding: str) -> list[bytes]:
     return [decode(token_id) for token_id in ids]
 
 
-def pieces(ids: Iterable[int], encoding: str) -> list[str]:
+@functools.cache
+def _whole_pieces(encoding: str) -> dict[int, str | None]:
+    """Each token's text once decoded, None for a token that holds part of a character; filled as tokens
+    are met, since decoding a token costs more than looking it up."""
+    return {}
+
+
+def _whole_piece(token_id: int, encoding: str) -> str | None:
+    try:
+        text = _library(encoding).decode_single_token_bytes(token_id).decode()
+    except UnicodeDecodeError:
+        text = None
+    _whole_pieces(encoding)[token_id] = text
+    return text
+
+
+def pieces(ids: Sequence[int], encoding: str) -> list[str]:
     """One string per token, concatenating to the decoded text (see the module's docstring). Bytes that no
     later token completes are left out, as a reply cut inside a character shows nothing of it."""
+    known = _whole_pieces(encoding)
+    spelled = list(map(known.get, ids))
+    if None in spelled:
+        spelled = [known[token_id] if token_id in known else _whole_piece(token_id, encoding) for token_id in ids]
+    if None not in spelled:
+        return spelled  # type: ignore[return-value]
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
     decode = _library(encoding).decode_single_token_bytes
     return [decoder.decode(decode(token_id)) for token_id in ids]
@@ -249,14 +271,27 @@ def prompt_tokens(request: Mapping[str, Any]) -> int:
     (and the RAG `documents` a compatibility profile lets through, which the chat template renders)."""
     encoding = encoding_of(request["model"])
     total = sum(message_tokens(m, encoding) for m in request["messages"]) + REPLY_PRIMING
-    functions = [tool.get("function") or {} for tool in request.get("tools") or () if tool.get("type") == "function"]
-    custom = [tool.get("custom") or {} for tool in request.get("tools") or () if tool.get("type") == "custom"]
-    functions += list(request.get("functions") or ())
-    if functions or custom:
-        total += tool_definition_tokens(functions, custom, lambda text: count(text, encoding))
+    if request.get("tools") or request.get("functions"):
+        total += _definitions_tokens(orjson.dumps([request.get("tools"), request.get("functions")]), encoding)
     if request.get("documents"):
         total += count(orjson.dumps(request["documents"], option=orjson.OPT_SORT_KEYS).decode(), encoding)
     response_format = request.get("response_format")
     if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
-        total += response_format_tokens(response_format.get("json_schema") or {}, lambda text: count(text, encoding))
+        total += _schema_tokens(orjson.dumps(response_format.get("json_schema") or {}), encoding)
     return total
+
+
+# An agent sends the same tools and schema with every turn: rendering and counting them once per distinct
+# definition (keyed by their JSON as sent, since order shows in the rendering) keeps them off the hot path.
+@functools.lru_cache(maxsize=1024)
+def _definitions_tokens(definitions: bytes, encoding: str) -> int:
+    tools, legacy = orjson.loads(definitions)
+    functions = [tool.get("function") or {} for tool in tools or () if tool.get("type") == "function"]
+    custom = [tool.get("custom") or {} for tool in tools or () if tool.get("type") == "custom"]
+    functions += list(legacy or ())
+    return tool_definition_tokens(functions, custom, lambda text: count(text, encoding))
+
+
+@functools.lru_cache(maxsize=1024)
+def _schema_tokens(json_schema: bytes, encoding: str) -> int:
+    return response_format_tokens(orjson.loads(json_schema), lambda text: count(text, encoding))
