@@ -66,12 +66,6 @@ def encoding_of(model: str) -> str:
     return model_info(model).encoding
 
 
-def load(*encodings: str) -> None:
-    """Load vocabularies ahead of the first request, so it is not the one that waits for them."""
-    for encoding in encodings:
-        _library(encoding)
-
-
 def _cut(text: str, start: int) -> int:
     """Where the part of `text` that begins at `start` ends: the last safe cut in the second half of the
     window (see `_CALL_CHARACTERS`), else at a multiple of three inside a run of digits, else the window's end."""

@@ -20,11 +20,6 @@ from mockserver.contract.errors import ApiError
 _LIMITS = ("max_completion_tokens", "max_tokens")
 
 
-def requested_completion(body: Mapping[str, Any]) -> int | None:
-    """The completion size the request asks room for (`max_completion_tokens` wins over `max_tokens`)."""
-    return next((body[name] for name in _LIMITS if body.get(name) is not None), None)
-
-
 def check_output_limit(body: Mapping[str, Any]) -> None:
     ceiling = model_info(body["model"]).max_output_tokens
     for name in _LIMITS:

@@ -18,7 +18,8 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.contract import model_info, request_parameters, schema
 from mockserver.contract.errors import ApiError, invalid_request, unknown_parameter
-from mockserver.core.validate.limits import check_context_window, check_output_limit, requested_completion
+from mockserver.core.generate.planner import completion_limit
+from mockserver.core.validate.limits import check_context_window, check_output_limit
 from mockserver.core.validate.schemas import check_request_schemas
 from mockserver.core.generate.tokenizer import prompt_tokens
 
@@ -354,7 +355,7 @@ def _check_model_rules(body: Mapping[str, Any]) -> None:
 def _check_context_window(body: Mapping[str, Any], window: int) -> int:
     """The prompt's token count, once it and the completion it asks room for are known to fit the window."""
     tokens = prompt_tokens(body)
-    check_context_window(tokens, requested_completion(body), window)
+    check_context_window(tokens, completion_limit(body), window)
     return tokens
 
 
