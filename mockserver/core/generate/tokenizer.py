@@ -78,7 +78,7 @@ def _cut(text: str, start: int) -> int:
         pass
     if last is not None:
         return last.start()
-    if text[end - 1].isdigit() and text[end].isdigit():
+    if "0" <= text[end - 1] <= "9" and "0" <= text[end] <= "9":
         run = _DIGITS_BEFORE.search(text, 0, end)
         if run is not None:
             grouped = end - (end - run.start()) % 3
