@@ -6,13 +6,7 @@ writer and reader (`sse`). The conformance suite imports only this package from 
 """
 
 from mockserver.contract.errors import ApiError, ErrorKind, error_kind, error_kinds
-from mockserver.contract.fixtures import (
-                                      finish_reasons,
-                                      fixtures_dir,
-                                      load_json,
-                                      request_parameters,
-                                      schema,
-)
+from mockserver.contract.fixtures import finish_reasons, fixtures_dir, load_json, request_parameters, schema
 from mockserver.contract.models import ModelInfo, known_models, model_info
 from mockserver.contract.wire import (
                                       FINISH_CONTENT_FILTER,

@@ -21,6 +21,8 @@ class ModelInfo:
     max_output_tokens: int = 16384
     reasoning: bool = False
     audio: bool = False
+    encoding: str = "o200k_base"
+    """The byte-pair encoding the model reads and writes (`o200k_base`, `cl100k_base`)."""
 
 
 @functools.cache
@@ -34,9 +36,18 @@ def _reasoning_pattern() -> re.Pattern[str]:
     return re.compile(load_json("models.json")["reasoning_id_pattern"])
 
 
+def _encoding_by_name(model_id: str) -> str:
+    """Ids outside the table read the encoding of the family their name says (gpt-4-0613: cl100k_base)."""
+    table = load_json("models.json")
+    for pattern, encoding in table["encoding_by_id_pattern"].items():
+        if re.match(pattern, model_id):
+            return encoding
+    return table["default_encoding"]
+
+
 @functools.lru_cache(maxsize=MODEL_CACHE_SIZE)
 def model_info(model_id: str) -> ModelInfo:
-    """Facts about a model id; ids outside the table get defaults, reasoning ones by name."""
+    """Facts about a model id; ids outside the table get defaults, reasoning ones and encodings by name."""
     known = known_models().get(model_id)
     if known is not None:
         return known
@@ -44,5 +55,7 @@ def model_info(model_id: str) -> ModelInfo:
     return ModelInfo(
         id=model_id,
         context_window=table["default_context_window"],
+        max_output_tokens=table["default_max_output_tokens"],
         reasoning=bool(_reasoning_pattern().match(model_id)),
+        encoding=_encoding_by_name(model_id),
     )

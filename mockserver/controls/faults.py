@@ -27,13 +27,7 @@ from typing import Any, Literal
 from mockserver.contract import error_kind, error_kinds
 from mockserver.contract.errors import ApiError
 from mockserver.contract.sse import encode_event
-from mockserver.controls.settings import (
-    SettingError,
-    key_values,
-    mapping,
-    unknown_keys,
-    whole,
-)
+from mockserver.controls.settings import SettingError, key_values, mapping, unknown_keys, whole
 
 FaultKind = Literal["cut", "truncate", "error", "stall", "malformed"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("cut", "truncate", "error", "stall", "malformed")

@@ -11,13 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from mockserver.controls.settings import (
-    SettingError,
-    key_values,
-    mapping,
-    number,
-    unknown_keys,
-)
+from mockserver.controls.settings import SettingError, key_values, mapping, number, unknown_keys
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,10 @@ class ChoicePlan:
     audio: dict[str, Any] | None = None
     reasoning_content_tokens: tuple[str, ...] | None = None
     """Visible reasoning (vLLM's `reasoning_content`), shown only when a profile asks for it."""
+    cost: int | None = None
+    """Completion tokens the choice cost (reasoning aside) when its pieces do not show them all: a token
+    limit cut it inside a tool call's framing, or a stop sequence the model wrote was cut away; None: what
+    its parts cost by the counting rule."""
 
     @property
     def content(self) -> str | None:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from mockserver.contract.models import known_models, model_info
 from mockserver.controls.config import Config
 from mockserver.controls.state import DoubleState
 from mockserver.core.endpoints import ENDPOINTS
+from mockserver.core.generate import prose
 from mockserver.http import admin
-from mockserver.http.middleware import (
-    STATE_KEY,
-    envelope_middleware,
-    journal_middleware,
-    stamp_headers,
-)
+from mockserver.http.middleware import STATE_KEY, envelope_middleware, journal_middleware, stamp_headers
 from mockserver.http.pipeline import handler
 
 API_PREFIXES = ("/v1", "")
@@ -32,4 +29,7 @@ def create_app(config: Config | None = None) -> web.Application:
                 app.router.add_route(endpoint.method, prefix + path, serve)
     app.on_response_prepare.append(stamp_headers)
     admin.install(app, config)
+    served = config.models if config.models is not None else tuple(known_models())
+    for encoding in sorted({model_info(model).encoding for model in served}):
+        prose.prepare(encoding)
     return app

@@ -17,12 +17,7 @@ from mockserver.controls.cassette import Exchange, replay_steps
 from mockserver.controls.decide import Incoming, decide
 from mockserver.controls.faults import Delivery, Fault, apply_fault, parse_fault
 from mockserver.controls.settings import SettingError
-from mockserver.controls.timing import (
-    Timing,
-    event_delays,
-    generation_seconds,
-    parse_timing,
-)
+from mockserver.controls.timing import Timing, event_delays, generation_seconds, parse_timing
 from mockserver.core.endpoints import Endpoint
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.http.delivery import send_body, send_stream

@@ -7,12 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from mockserver.contract.errors import (
-    ApiError,
-    invalid_json,
-    missing_api_key,
-    wrong_api_key,
-)
+from mockserver.contract.errors import ApiError, invalid_json, missing_api_key, wrong_api_key
 from mockserver.controls.config import Config
 
 ANONYMOUS_KEY = "anonymous"

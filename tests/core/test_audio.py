@@ -13,7 +13,7 @@ import pytest
 import soundfile
 from wire import api_post, ok
 
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 USER = [{"role": "user", "content": "Say something."}]
 
@@ -47,12 +47,12 @@ def test_files_decode_with_libsndfile(base_url: str, fmt: str) -> None:
     audio = spoken(base_url, fmt)["choices"][0]["message"]["audio"]
     samples, rate = soundfile.read(io.BytesIO(base64.b64decode(audio["data"])), dtype="int16")
     assert rate == 24000 and samples.any()
-    assert len(samples) == SAMPLES_PER_TOKEN * len(tokenize(audio["transcript"]))
+    assert len(samples) == SAMPLES_PER_TOKEN * len(tokenize(audio["transcript"], encoding_of("gpt-4o-audio-preview")))
 
 
 def test_pcm16_is_raw_samples(base_url: str) -> None:
     audio = spoken(base_url, "pcm16")["choices"][0]["message"]["audio"]
-    assert len(base64.b64decode(audio["data"])) == 2 * SAMPLES_PER_TOKEN * len(tokenize(audio["transcript"]))
+    assert len(base64.b64decode(audio["data"])) == 2 * SAMPLES_PER_TOKEN * len(tokenize(audio["transcript"], encoding_of("gpt-4o-audio-preview")))
 
 
 def test_mp3_reply_is_a_stream_of_valid_frames(base_url: str) -> None:
@@ -66,7 +66,7 @@ def test_opus_reply_is_an_ogg_opus_file_of_the_transcript_length(base_url: str) 
     data = io.BytesIO(base64.b64decode(audio["data"]))
     info = soundfile.info(data)
     assert (info.format, info.subtype, info.samplerate) == ("OGG", "OPUS", 24000)
-    expected = 0.06 * len(tokenize(audio["transcript"]))
+    expected = 0.06 * len(tokenize(audio["transcript"], encoding_of("gpt-4o-audio-preview")))
     assert abs(info.duration - expected) < 0.05
 
 

@@ -15,13 +15,22 @@ from wire import PLAIN, assert_completion, events, post
 
 from mockserver import Config, MockServer
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info
-from mockserver.core.generate.tokenizer import prompt_tokens, token_id, tokenize
+from mockserver.core.generate.tokenizer import encode, encoding_of, prompt_tokens, tokenize
 
 REASONING_MODELS = st.sampled_from(["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-nano"])
 
 
 def _reply(server: MockServer, body: dict[str, Any]) -> dict[str, Any]:
     return assert_completion(post(server.url, body))
+
+
+def _tokens(text: str, model: str = PLAIN["model"]) -> list[str]:
+    return tokenize(text, encoding_of(model))
+
+
+def _id(token: str, model: str = PLAIN["model"]) -> int:
+    [token_id] = encode(token, encoding_of(model))
+    return token_id
 
 
 @settings(max_examples=30)
@@ -37,15 +46,23 @@ def test_n_distinct_choices_indexed_in_order(server: MockServer, body: dict[str,
 @settings(max_examples=30)
 @given(body=bodies(limiting=False), limit=st.integers(1, 70), name=st.sampled_from(["max_tokens",
                                                                                     "max_completion_tokens"]))
-def test_token_limit_is_exact(server: MockServer, body: dict[str, Any], limit: int, name: str) -> None:
+def test_token_limit_keeps_the_first_tokens_of_the_unlimited_reply(server: MockServer, body: dict[str, Any],
+                                                                   limit: int, name: str) -> None:
+    """A real model samples the same tokens whatever the limit; the limit only stops it: the reply is the
+    unlimited reply's first `limit` tokens, and usage counts exactly those."""
+    unlimited = _reply(server, body)
     reply = _reply(server, {**body, name: limit})
-    for choice in reply["choices"]:
-        tokens = tokenize(choice["message"]["content"])
-        if choice["finish_reason"] == FINISH_LENGTH:
-            assert len(tokens) == limit
+    spent = 0
+    for whole, choice in zip(unlimited["choices"], reply["choices"], strict=True):
+        tokens = _tokens(whole["message"]["content"], body["model"])
+        if len(tokens) > limit:
+            assert choice["finish_reason"] == FINISH_LENGTH
+            assert choice["message"]["content"] == "".join(tokens[:limit])
         else:
             assert choice["finish_reason"] == FINISH_STOP
-            assert len(tokens) <= limit
+            assert choice["message"]["content"] == whole["message"]["content"]
+        spent += min(limit, len(tokens))
+    assert reply["usage"]["completion_tokens"] == spent
     if limit < 16 and body.get("response_format", {}).get("type") != "json_object":
         assert {choice["finish_reason"] for choice in reply["choices"]} == {FINISH_LENGTH}
 
@@ -61,7 +78,7 @@ def test_a_reply_that_stops_by_itself_ends_a_sentence(server: MockServer, seed: 
     """Only `max_tokens` may leave a sentence open; prose that ends with finish_reason "stop" is finished."""
     body = {**PLAIN, "seed": seed, "n": n}
     if ban is not None:
-        body["logit_bias"] = {str(token_id(ban)): -100}
+        body["logit_bias"] = {str(_id(ban)): -100}
     for choice in _reply(server, body)["choices"]:
         assert choice["finish_reason"] == FINISH_STOP
         assert choice["message"]["content"][-1] in ".!", choice["message"]["content"]
@@ -82,7 +99,7 @@ def test_a_stop_sequence_cuts_the_text_short(server: MockServer) -> None:
     for choice in reply["choices"]:
         assert choice["finish_reason"] == FINISH_STOP
         assert "." not in choice["message"]["content"] and "!" not in choice["message"]["content"]
-        assert len(tokenize(choice["message"]["content"])) < 16
+        assert len(_tokens(choice["message"]["content"])) < 16
 
 
 @settings(max_examples=30)
@@ -93,10 +110,11 @@ def test_logprobs_describe_the_text(server: MockServer, body: dict[str, Any], to
         logprobs = choice["logprobs"]
         assert logprobs["refusal"] is None
         entries = logprobs["content"]
-        assert "".join(entry["token"] for entry in entries) == choice["message"]["content"]
+        joined = b"".join(bytes(entry["bytes"]) for entry in entries)
+        assert joined.decode("utf-8", "ignore") == choice["message"]["content"]
         for entry in entries:
             assert entry["logprob"] <= 0
-            assert entry["bytes"] == list(entry["token"].encode("utf-8"))
+            assert entry["token"] == bytes(entry["bytes"]).decode("utf-8", "replace")
             alternatives = entry["top_logprobs"]
             assert len(alternatives) == top
             values = [alt["logprob"] for alt in alternatives]
@@ -126,8 +144,13 @@ def test_usage_adds_up(server: MockServer, body: dict[str, Any]) -> None:
     reply = _reply(server, body)
     usage = reply["usage"]
     assert usage["prompt_tokens"] == prompt_tokens(body)
-    visible = sum(len(tokenize(choice["message"]["content"])) for choice in reply["choices"])
-    assert usage["completion_tokens"] == visible + usage["completion_tokens_details"]["reasoning_tokens"]
+    visible = sum(body["max_tokens"] if choice["finish_reason"] == FINISH_LENGTH
+                  else len(_tokens(choice["message"]["content"], body["model"])) for choice in reply["choices"])
+    billed = usage["completion_tokens"] - usage["completion_tokens_details"]["reasoning_tokens"]
+    if "stop" in body:  # the stop sequence the model wrote is billed too (test_sampling_semantics.py)
+        assert billed >= visible
+    else:
+        assert billed == visible
     assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"]
     assert usage["prompt_tokens_details"] == {"cached_tokens": 0, "audio_tokens": 0}
     assert set(usage["completion_tokens_details"]) == {"reasoning_tokens", "audio_tokens",
@@ -170,16 +193,19 @@ def test_reasoning_counts_against_max_completion_tokens(server: MockServer) -> N
 def test_logit_bias_minus_100_bans_a_token(server: MockServer, body: dict[str, Any], pick: int) -> None:
     body = {k: v for k, v in body.items() if k != "response_format"}
     words = Counter(token for choice in _reply(server, body)["choices"]
-                    for token in tokenize(choice["message"]["content"]))
+                    for token in _tokens(choice["message"]["content"], body["model"]))
     banned = sorted(words)[pick % len(words)]
-    biased = _reply(server, {**body, "logit_bias": {str(token_id(banned)): -100}})
+    biased = _reply(server, {**body, "logit_bias": {str(_id(banned, body["model"])): -100}})
     for choice in biased["choices"]:
-        assert banned not in tokenize(choice["message"]["content"])
+        assert banned not in _tokens(choice["message"]["content"], body["model"])
 
 
-def test_logit_bias_plus_100_forces_a_token(server: MockServer) -> None:
-    reply = _reply(server, {**PLAIN, "logit_bias": {str(token_id(" garden")): 100}, "max_tokens": 5})
-    assert reply["choices"][0]["message"]["content"] == " garden" * 5
+@pytest.mark.parametrize(("model", "token_id", "text"), [("gpt-4o-mini", 13225, "Hello"), ("gpt-4", 9906, "Hello"),
+                                                        ("gpt-4o", 13727, " garden")])
+def test_logit_bias_plus_100_forces_a_real_token_id(server: MockServer, model: str, token_id: int, text: str) -> None:
+    """The ids every tokenizer guide prints: 13225 is "Hello" in o200k_base, 9906 in cl100k_base."""
+    reply = _reply(server, {**PLAIN, "model": model, "logit_bias": {str(token_id): 100}, "max_tokens": 5})
+    assert reply["choices"][0]["message"]["content"] == text * 5
 
 
 @settings(max_examples=20)

@@ -12,12 +12,13 @@ import jsonschema
 import openai
 import pydantic
 import pytest
+from billing import calls_cost
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_instances import SCHEMAS
 from wire import api_post, ok
 
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import REFUSAL_FRAMING, TOOL_CALL_FRAMING, count, encoding_of, tokenize
 
 CORPUS = json.loads((Path(__file__).parents[1] / "fixtures" / "tool_schemas.json").read_text())
 CALL_ID = re.compile(r"^call_[A-Za-z0-9]{24}$")
@@ -75,8 +76,7 @@ def test_tool_choice_rules(base_url: str, entries: list[dict], data: st.DataObje
         assert finish == "tool_calls"
     if parallel is False:
         assert len(calls) == 1
-    argument_tokens = sum(len(tokenize(c["function"]["arguments"])) for c in calls)
-    assert reply["usage"]["completion_tokens"] == argument_tokens
+    assert reply["usage"]["completion_tokens"] == calls_cost(calls, body["model"])
 
 
 def _as_parameters(schema: dict) -> dict:
@@ -165,15 +165,22 @@ def test_legacy_functions(base_url: str) -> None:
 
 
 def test_max_tokens_cuts_arguments_with_finish_length(base_url: str) -> None:
+    """A call spends its name and framing first, then its arguments: the limit cuts the unlimited call."""
     tools = [tool(CORPUS[8])]
-    reply = ok(base_url, {"model": "gpt-4o", "messages": USER, "tools": tools, "tool_choice": "required",
-                          "max_tokens": 5})
+    body = {"model": "gpt-4o", "messages": USER, "tools": tools, "tool_choice": "required"}
+    whole = ok(base_url, body)["choices"][0]["message"]["tool_calls"][0]["function"]
+    framing = count(whole["name"], encoding_of("gpt-4o")) + TOOL_CALL_FRAMING
+    reply = ok(base_url, {**body, "max_tokens": framing + 5})
     choice = reply["choices"][0]
     assert choice["finish_reason"] == "length"
     arguments = choice["message"]["tool_calls"][0]["function"]["arguments"]
-    assert len(tokenize(arguments)) == 5 and reply["usage"]["completion_tokens"] == 5
+    assert arguments == "".join(tokenize(whole["arguments"], encoding_of("gpt-4o"))[:5])
+    assert reply["usage"]["completion_tokens"] == framing + 5
     with pytest.raises(ValueError):
         json.loads(arguments)
+    inside_framing = ok(base_url, {**body, "max_tokens": framing - 1})
+    assert inside_framing["choices"][0]["message"]["tool_calls"][0]["function"]["arguments"] == ""
+    assert inside_framing["usage"]["completion_tokens"] == framing - 1
 
 
 @pytest.mark.parametrize("entry", [e for e in CORPUS if e.get("strict")], ids=lambda e: e["name"])
@@ -188,9 +195,12 @@ def test_structured_outputs_validate(base_url: str, entry: dict) -> None:
 def test_structured_output_cut_by_max_tokens(base_url: str) -> None:
     entry = CORPUS[20]
     response_format = {"type": "json_schema", "json_schema": {"name": "m", "schema": entry["schema"], "strict": True}}
-    reply = ok(base_url, {"model": "gpt-4o", "messages": USER, "response_format": response_format, "max_tokens": 4})
+    body = {"model": "gpt-4o", "messages": USER, "response_format": response_format}
+    whole = ok(base_url, body)["choices"][0]["message"]["content"]
+    reply = ok(base_url, {**body, "max_tokens": 4})
     assert reply["choices"][0]["finish_reason"] == "length"
-    assert len(tokenize(reply["choices"][0]["message"]["content"])) == 4
+    assert reply["choices"][0]["message"]["content"] == "".join(tokenize(whole, encoding_of("gpt-4o"))[:4])
+    assert reply["usage"]["completion_tokens"] == 4
 
 
 def test_json_object_mode(base_url: str) -> None:
@@ -243,7 +253,7 @@ def test_refusal_header(base_url: str) -> None:
     assert message["content"] is None and message["refusal"] == "I'm sorry, but I can't help with that request."
     custom = ok(base_url, {"model": "gpt-4o", "messages": USER}, {"X-Mock-Refusal": "Not today."})
     assert custom["choices"][0]["message"]["refusal"] == "Not today."
-    assert custom["usage"]["completion_tokens"] == len(tokenize("Not today."))
+    assert custom["usage"]["completion_tokens"] == count("Not today.", encoding_of("gpt-4o")) + REFUSAL_FRAMING
 
 
 def test_replies_are_reproducible(base_url: str) -> None:
@@ -305,9 +315,9 @@ def test_official_client_sees_refusals(client: openai.OpenAI) -> None:
     assert message.parsed is None and message.refusal
 
 
-@given(st.text())
-def test_tokenizer_is_reversible_so_arguments_survive_chunking(text: str) -> None:
-    assert "".join(tokenize(text)) == text
+@given(st.text(), st.sampled_from(["gpt-4o", "gpt-4"]))
+def test_tokenizer_is_reversible_so_arguments_survive_chunking(text: str, model: str) -> None:
+    assert "".join(tokenize(text, encoding_of(model))) == text
 
 
 def test_streamed_tool_calls_reassemble_to_the_plain_reply(client: openai.OpenAI) -> None:

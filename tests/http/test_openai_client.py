@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from mockserver import Config, MockServer
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 MESSAGES = [{"role": "user", "content": "Write one sentence about rivers."}]
 KEY = "sk-test-4f9a2c"
@@ -126,3 +127,35 @@ def test_unrestricted_models_list_has_the_built_in_table(base_url: str) -> None:
     client = openai.OpenAI(base_url=base_url, api_key="anything", max_retries=0)
     ids = {model.id for model in client.models.list()}
     assert {"gpt-4o", "o3-mini", "gpt-4.1"} <= ids
+
+
+def test_stopping_criteria_cut_the_same_reply_through_the_client(base_url: str) -> None:
+    """With a fixed seed the official client sees what a real model does: a limit keeps the first tokens of
+    the unlimited reply, a stop sequence cuts that reply, choice 0 of n=3 is the n=1 reply, and logprobs and
+    streaming leave the text alone."""
+    client = openai.OpenAI(base_url=base_url, api_key="anything", max_retries=0)
+    ask = {"model": "gpt-4o", "messages": MESSAGES, "seed": 11}
+    whole = client.chat.completions.create(**ask).choices[0].message.content
+    tokens = tokenize(whole, encoding_of("gpt-4o"))
+    limited = client.chat.completions.create(**ask, max_completion_tokens=7)
+    assert limited.choices[0].message.content == "".join(tokens[:7])
+    assert limited.choices[0].finish_reason == "length" and limited.usage.completion_tokens == 7
+    stop = tokens[9].strip() or tokens[10]
+    stopped = client.chat.completions.create(**ask, stop=[stop]).choices[0]
+    assert stopped.message.content == whole[:whole.index(stop)] and stopped.finish_reason == "stop"
+    assert client.chat.completions.create(**ask, n=3).choices[0].message.content == whole
+    described = client.chat.completions.create(**ask, logprobs=True, top_logprobs=3).choices[0]
+    assert described.message.content == whole
+    assert [entry.token for entry in described.logprobs.content] == tokens
+    streamed = client.chat.completions.create(**ask, stream=True, stream_options={"include_usage": True})
+    assert "".join(chunk.choices[0].delta.content or "" for chunk in streamed if chunk.choices) == whole
+
+
+def test_model_limits_through_the_client(base_url: str) -> None:
+    client = openai.OpenAI(base_url=base_url, api_key="anything", max_retries=0)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES, max_tokens=20000)
+    assert caught.value.code == "invalid_value" and caught.value.param == "max_tokens"
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "a" * 1_100_000}])
+    assert caught.value.code == "context_length_exceeded" and "137507 tokens" in caught.value.message

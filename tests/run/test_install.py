@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PROBE = """
@@ -33,3 +35,23 @@ def test_installed_package_carries_its_fixtures(tmp_path: Path) -> None:
     assert Path(found["fixtures"]) == target / "mockserver" / "_fixtures"
     assert found["title"] == "chat_completion_request"
     assert found["models"] > 0
+
+
+OFFLINE_PROBE = """
+import json
+from mockserver.core.generate.planner import Context, plan_completion
+from mockserver.core.generate.tokenizer import encode
+reply = plan_completion({"model": "gpt-4", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3}, Context())
+print(json.dumps({"o200k_base": encode("Hello world", "o200k_base"), "cl100k_base": encode("Hello world", "cl100k_base"),
+                  "tokens": len(reply.choices[0].content_tokens)}))
+"""
+
+
+def test_vocabularies_ship_with_the_tokenizer_so_nothing_is_downloaded(tmp_path: Path) -> None:
+    """Counting and generating with both encodings in a network namespace of its own (no interface but
+    loopback, down): the vocabularies come inside bpe-openai's wheel."""
+    if subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode != 0:
+        pytest.skip("cannot make a network namespace here (needs unshare and the right to use it)")
+    done = subprocess.run(["unshare", "--net", sys.executable, "-c", OFFLINE_PROBE], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=True)
+    assert json.loads(done.stdout) == {"o200k_base": [13225, 2375], "cl100k_base": [9906, 1917], "tokens": 3}

@@ -6,14 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract.request import (
-    content_text,
-    last_role,
-    last_user_text,
-    messages,
-    named_tool,
-    offered_tools,
-)
+from mockserver.contract.request import content_text, last_role, last_user_text, messages, named_tool, offered_tools
 from mockserver.controls.rules.model import Action, Counts, FieldTest, Match, Rule
 from mockserver.core.endpoints import GENERATING
 

@@ -24,16 +24,7 @@ from jsonschema.exceptions import best_match
 from mockserver.contract.errors import error_kind, error_kinds
 from mockserver.contract.fixtures import schema
 from mockserver.controls.faults import parse_fault
-from mockserver.controls.rules.model import (
-    ACTION_KEYS,
-    Action,
-    ErrorSpec,
-    FieldTest,
-    Match,
-    Rule,
-    Scenario,
-    TextMatch,
-)
+from mockserver.controls.rules.model import ACTION_KEYS, Action, ErrorSpec, FieldTest, Match, Rule, Scenario, TextMatch
 from mockserver.controls.settings import SettingError
 from mockserver.core.endpoints import ENDPOINTS, GENERATING
 from mockserver.core.plan import Script

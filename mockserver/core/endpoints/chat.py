@@ -8,23 +8,13 @@ from typing import Any
 import orjson
 
 from mockserver.contract.request import completion_limit
-from mockserver.core.endpoints.model import (
-    Endpoint,
-    ServeOptions,
-    Validated,
-    check_model,
-)
+from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_model
 from mockserver.core.generate.planner import plan_completion
 from mockserver.core.generate.scripted import plan_scripted
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render import quirks
 from mockserver.core.render.body import completion_body
-from mockserver.core.render.stream import (
-    StreamOptions,
-    choice_chunk_count,
-    stream_chunks,
-    stream_events,
-)
+from mockserver.core.render.stream import StreamOptions, choice_chunk_count, stream_chunks, stream_events
 from mockserver.core.validate.profiles import PROFILES
 from mockserver.core.validate.request import validate_and_count
 

@@ -16,10 +16,9 @@ import io
 import math
 import struct
 import wave
+import zlib
 from collections.abc import Sequence
 from typing import Any
-
-from mockserver.core.generate.tokenizer import token_id
 
 SAMPLE_RATE = 24_000
 TOKEN_SECONDS = 0.06
@@ -47,7 +46,7 @@ def _samples(tokens: Sequence[str], voice: str) -> list[int]:
     fade = per_token // 8
     samples: list[int] = []
     for token in tokens:
-        pitch = base * 2 ** ((token_id(token) % 12) / 12) if token.strip() else 0.0
+        pitch = base * 2 ** ((zlib.crc32(token.encode()) % 12) / 12) if token.strip() else 0.0
         step = 2 * math.pi * pitch / SAMPLE_RATE
         for n in range(per_token):
             envelope = min(1.0, n / fade, (per_token - n) / fade)

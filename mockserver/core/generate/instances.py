@@ -32,7 +32,7 @@ import random
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timezone
+from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
@@ -41,11 +41,7 @@ import jsonschema
 import orjson
 from faker import Faker
 
-from mockserver.core.generate.patterns import (
-    PatternError,
-    compile_pattern,
-    matching_string,
-)
+from mockserver.core.generate.patterns import PatternError, compile_pattern, matching_string
 
 SOFT_DEPTH = 4
 HARD_DEPTH = 32
@@ -96,13 +92,23 @@ def _faker() -> Faker:
     return fake
 
 
+# Faker's own date methods draw between 1970 and *now*, so their values drift with the wall clock; fixed
+# bounds keep a seeded value the same on every run.
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_HORIZON = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+def _moment(fake: Faker) -> datetime:
+    return fake.date_time_between(start_date=_EPOCH, end_date=_HORIZON, tzinfo=timezone.utc)
+
+
 def _rfc3339_time(fake: Faker) -> str:
-    return fake.time() + "Z"
+    return _moment(fake).strftime("%H:%M:%S") + "Z"
 
 
 _FORMATS: dict[str, Callable[[Faker], str]] = {
-    "date": lambda f: f.date(),
-    "date-time": lambda f: f.date_time(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z"),
+    "date": lambda f: _moment(f).date().isoformat(),
+    "date-time": lambda f: _moment(f).isoformat().replace("+00:00", "Z"),
     "time": _rfc3339_time,
     "email": lambda f: f.email(),
     "idn-email": lambda f: f.email(),

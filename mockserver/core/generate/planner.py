@@ -6,7 +6,6 @@ self-tests all call `plan_completion` and only differ in how they write the plan
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
@@ -14,28 +13,25 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
+from mockserver.contract.request import completion_limit
 from mockserver.core.generate import prose
 from mockserver.core.generate.audio import audio_message, audio_tokens
 from mockserver.core.generate.logprobs import token_logprobs
-from mockserver.core.generate.seeding import (
-    content_digest,
-    rng_for,
-    short_id,
-    system_fingerprint,
-)
+from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
 from mockserver.core.generate.structured import structured_tokens
 from mockserver.core.generate.tokenizer import (
+    REFUSAL_FRAMING,
+    call_leads,
+    calls_tokens,
+    count,
+    encoding_of,
+    is_token,
     prompt_audio_tokens,
     prompt_tokens,
-    token_id,
     tokenize,
 )
 from mockserver.core.generate.tools import plan_tool_reply, tool_result_preamble
-from mockserver.core.generate.vendor import (
-    vllm_completion_id,
-    vllm_reasoning_requested,
-    vllm_text,
-)
+from mockserver.core.generate.vendor import vllm_completion_id, vllm_reasoning_requested, vllm_text
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 _NATURAL_LENGTH = (16, 64)
@@ -59,35 +55,35 @@ class Context:
     the rate limiter and usage alike); None counts it here."""
 
 
-@functools.cache
-def _vocabulary_by_id() -> dict[int, str]:
-    return {token_id(token): token for token in prose.vocabulary()}
-
-
-def _bias(request: Mapping[str, Any]) -> tuple[frozenset[int], str | None]:
-    """Token ids that logit_bias bans (-100) and the token it forces (+100), if any."""
+def _bias(request: Mapping[str, Any], encoding: str) -> tuple[frozenset[int], int | None]:
+    """Token ids that logit_bias bans (-100) and the token it forces (+100), if any: ids of the model's own
+    encoding, so the ids every tokenizer guide shows work as they do against the real API."""
     bias = request.get("logit_bias")
     if not bias:
         return frozenset(), None
     banned = frozenset(int(key) for key, value in bias.items() if value <= -100)
     forced_ids = sorted(int(key) for key, value in bias.items() if value >= 100)
-    known = _vocabulary_by_id()
-    forced = next((known[i] for i in forced_ids if i in known), None)
+    forced = next((i for i in forced_ids if is_token(i, encoding)), None)
     return banned, forced
 
 
-def completion_limit(request: Mapping[str, Any]) -> int | None:
-    limit = request.get("max_completion_tokens")
-    return limit if limit is not None else request.get("max_tokens")
-
-
-def _cut_at_stop(tokens: list[str], stops: Sequence[str]) -> tuple[list[str], bool]:
+def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str,
+                 budget: int | None) -> tuple[list[str], int | None]:
+    """The reply a stop sequence ends, and the tokens written by then (None: no stop sequence within the
+    budget). The model stops at the first token that completes a stop sequence, and the text is cut before
+    the earliest sequence it holds by then; a token the cut falls inside keeps its text before it."""
     text = "".join(tokens)
-    positions = [text.find(s) for s in stops if s]
-    found = [p for p in positions if p >= 0]
+    found = [(text.find(stop), text.find(stop) + len(stop)) for stop in stops if stop and stop in text]
     if not found:
-        return tokens, False
-    cut = min(found)
+        return tokens, None
+    first_end = min(end for _, end in found)
+    written = offset = 0
+    while offset < first_end:
+        offset += len(tokens[written])
+        written += 1
+    if budget is not None and written > budget:
+        return tokens, None
+    cut = min(start for start, end in found if end <= offset)
     kept: list[str] = []
     offset = 0
     for token in tokens:
@@ -96,9 +92,9 @@ def _cut_at_stop(tokens: list[str], stops: Sequence[str]) -> tuple[list[str], bo
             offset += len(token)
             continue
         if cut > offset:
-            kept.append(token[: cut - offset])
+            kept += tokenize(token[: cut - offset], encoding)
         break
-    return kept, True
+    return kept, written
 
 
 def _stops(request: Mapping[str, Any]) -> list[str]:
@@ -115,14 +111,15 @@ def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
     return base + (rng.randrange(base // 4 + 1) if base else 0)
 
 
-def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
+def _text_tokens(request: Mapping[str, Any], rng: random.Random, encoding: str) -> list[str]:
     shaped = structured_tokens(request, rng)
     if shaped is not None:
         return vllm_text(request, shaped)
-    banned, forced = _bias(request)
+    banned, forced = _bias(request, encoding)
     preamble = tool_result_preamble(request)
-    opening = tokenize(preamble + " ") if preamble else []
-    return vllm_text(request, opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), banned, forced))
+    opening = tokenize(preamble, encoding) if preamble else []
+    return vllm_text(request, opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), encoding, banned,
+                                                              forced, continuing=bool(opening)))
 
 
 def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int]:
@@ -133,21 +130,25 @@ def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int
     return max(0, limit - reasoning), min(reasoning, limit)
 
 
-def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None) -> tuple[tuple[ToolCallPlan, ...], bool]:
-    """Argument tokens past the budget are cut, as a real model's output is; the first call always stays."""
-    if budget is None:
+def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None,
+               encoding: str) -> tuple[tuple[ToolCallPlan, ...], bool]:
+    """The calls a token budget leaves: each call spends its framing before its arguments, and what is
+    past the budget is cut, as a real model's output is. The first call always stays, with no arguments
+    when the budget ends inside its framing."""
+    if budget is None or calls_tokens(calls, encoding) <= budget:
         return tuple(calls), False
     kept: list[ToolCallPlan] = []
     left = budget
-    for call in calls:
-        if left <= 0 and kept:
-            return tuple(kept), True
-        if len(call.argument_tokens) > left:
-            kept.append(ToolCallPlan(call.id, call.name, call.argument_tokens[:left], call.kind))
-            return tuple(kept), True
-        kept.append(call)
-        left -= len(call.argument_tokens)
-    return tuple(kept), False
+    for call, lead in zip(calls, call_leads(calls, encoding)):
+        left -= lead
+        if left < 0 and kept:
+            break
+        arguments = call.argument_tokens[:max(0, left)]
+        kept.append(ToolCallPlan(call.id, call.name, arguments, call.kind))
+        left -= len(arguments)
+        if len(arguments) < len(call.argument_tokens):
+            break
+    return tuple(kept), True
 
 
 def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
@@ -155,7 +156,7 @@ def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
     if not request.get("logprobs"):
         return None
     top = request.get("top_logprobs") or 0
-    return tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
+    return tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top, encoding_of(request["model"])))
 
 
 def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
@@ -164,36 +165,43 @@ def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
     if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
         return choice, spent
     rng = rng_for(digest, "reasoning", index)
-    thoughts = tuple(prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH)))
+    thoughts = tuple(prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), encoding_of(request["model"])))
     return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
 
 
 def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
-    """One choice (text, tool calls or refusal) and the reasoning tokens spent on it."""
+    """One choice (text, tool calls or refusal) and the reasoning tokens spent on it.
+
+    What the choice generates depends only on what shapes sampling: its random source is the same whatever
+    the limits, stop sequences, `n` or logprobs, so a limit keeps the first tokens of the unlimited reply
+    and a stop sequence cuts that same reply. A choice cut by the limit costs exactly the tokens left."""
     rng = rng_for(digest, "choice", index)
+    encoding = encoding_of(request["model"])
     budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
     if context.refusal is not None:
-        tokens = tokenize(context.refusal)
-        finish = FINISH_STOP
-        if budget is not None and len(tokens) > budget:
-            tokens, finish = tokens[:budget], FINISH_LENGTH
-        return ChoicePlan(index=index, finish_reason=finish, refusal_tokens=tuple(tokens),
+        tokens = tokenize(context.refusal, encoding)
+        if budget is not None and len(tokens) + REFUSAL_FRAMING > budget:
+            tokens = tokens[:budget]
+            return ChoicePlan(index=index, finish_reason=FINISH_LENGTH, refusal_tokens=tuple(tokens), cost=budget,
+                              logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+        return ChoicePlan(index=index, finish_reason=FINISH_STOP, refusal_tokens=tuple(tokens),
                           logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
     reply = plan_tool_reply(request, digest, index)
     if reply is not None:
-        calls, cut = _cut_calls(reply.calls, budget)
+        calls, cut = _cut_calls(reply.calls, budget, encoding)
         finish = FINISH_LENGTH if cut else reply.finish_reason
+        cost = budget if cut else None
         if reply.legacy:
-            return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0]), reasoning
-        return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls), reasoning
-    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
+            return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0], cost=cost), reasoning
+        return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls, cost=cost), reasoning
+    tokens, written = _cut_at_stop(_text_tokens(request, rng, encoding), _stops(request), encoding, budget)
     finish = FINISH_STOP
-    if budget is not None and len(tokens) > budget:
+    if written is None and budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
     if "audio" in (request.get("modalities") or ()):
         spoken = _spoken(request, digest, index, tokens, context)
         return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
-    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens),
+    return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens), cost=written,
                       logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
 
 
@@ -206,16 +214,26 @@ def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Seque
     return audio_message(audio_id, tokens, voice, options["format"], context.created)
 
 
+def _choice_cost(choice: ChoicePlan, encoding: str) -> int:
+    """Completion tokens of one choice beyond reasoning, as the real API counts them: text token for
+    token, a refusal's text and one more, tool calls with their names and framing."""
+    if choice.cost is not None:
+        return choice.cost
+    cost = len(choice.content_tokens or ())
+    if choice.refusal_tokens is not None:
+        cost += len(choice.refusal_tokens) + REFUSAL_FRAMING
+    calls = (*choice.tool_calls, *((choice.function_call,) if choice.function_call is not None else ()))
+    return cost + calls_tokens(calls, encoding)
+
+
 def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: int,
           prompt: int | None = None) -> dict[str, Any]:
+    encoding = encoding_of(request["model"])
     visible = spoken = 0
     for choice in choices:
-        visible += len(choice.content_tokens or ()) + len(choice.refusal_tokens or ())
-        visible += sum(len(call.argument_tokens) for call in choice.tool_calls)
-        if choice.function_call is not None:
-            visible += len(choice.function_call.argument_tokens)
+        visible += _choice_cost(choice, encoding)
         if choice.audio is not None:
-            transcript = len(tokenize(choice.audio["transcript"]))
+            transcript = count(choice.audio["transcript"], encoding)
             visible += transcript
             spoken += audio_tokens(transcript)
     completion = visible + reasoning + spoken
@@ -225,8 +243,8 @@ def usage(request: Mapping[str, Any], choices: Sequence[ChoicePlan], reasoning: 
     rejected = 0
     if prediction:
         content = prediction.get("content")
-        rejected = len(tokenize(content)) if isinstance(content, str) else sum(
-            len(tokenize(part.get("text", ""))) for part in content or ())
+        rejected = count(content, encoding) if isinstance(content, str) else sum(
+            count(part.get("text", ""), encoding) for part in content or ())
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,

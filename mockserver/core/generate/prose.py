@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import Callable, Collection
 
-from mockserver.core.generate.tokenizer import token_id
+from mockserver.core.generate.tokenizer import encode, pieces, tokenize
 
 _DETERMINERS = ("the", "a", "every", "this", "our", "each", "that", "your")
 _ADJECTIVES = (
@@ -52,15 +51,23 @@ def _below(rng: random.Random, n: int) -> int:
     return value
 
 
-def _pick(rng: random.Random, words: tuple[str, ...], lead: str, capital: bool, banned: Collection[int]) -> str | None:
-    """One word token, avoiding banned ids; None when every candidate in the class is banned."""
+def _pick(rng: random.Random, words: tuple[str, ...], lead: str, capital: bool, encoding: str,
+          banned: frozenset[int]) -> list[str] | None:
+    """One word's pieces, avoiding words with a banned token; None when every word in the class has one."""
     start = _below(rng, len(words))
     for offset in range(len(words)):
         word = words[(start + offset) % len(words)]
-        token = lead + (word.capitalize() if capital else word)
-        if token_id(token) not in banned:
-            return token
+        ids, word_pieces = _form(lead + (word.capitalize() if capital else word), encoding)
+        if banned.isdisjoint(ids):
+            return list(word_pieces)
     return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _form(text: str, encoding: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """The token ids and pieces of one word form (" careful", "The", "."), which banning works on."""
+    ids = encode(text, encoding)
+    return tuple(ids), tuple(pieces(ids, encoding))
 
 
 def _sentence_shape(rng: random.Random) -> list[tuple[str, ...]]:
@@ -82,34 +89,36 @@ def _sentence_shape(rng: random.Random) -> list[tuple[str, ...]]:
 def generate_tokens(
     rng: random.Random,
     length: int,
-    banned: Collection[int] = frozenset(),
-    forced: str | None = None,
+    encoding: str,
+    banned: frozenset[int] = frozenset(),
+    forced: int | None = None,
+    continuing: bool = False,
 ) -> list[str]:
-    """Whole sentences, at least `length` tokens of them: a reply that stops of its own accord ends a
-    sentence, as a model's does (`max_tokens` cuts it short later, with finish_reason "length").
+    """Whole sentences, at least `length` tokens of them, as pieces of `encoding`: a reply that stops of its
+    own accord ends a sentence, as a model's does (`max_tokens` cuts it short later, with finish_reason
+    "length"). `continuing` text follows earlier text, so its first word takes a leading space.
 
-    `forced` (a token that logit_bias +100 demands) replaces every pick, which is what a real model
-    does under exclusive bias.
+    `forced` (a token id that logit_bias +100 demands) replaces every pick, which is what a real model
+    does under exclusive bias; `banned` ids (logit_bias -100) never appear.
     """
     if forced is not None:
-        return [forced] * length
+        return pieces([forced] * length, encoding)
     if not banned:
-        return _free_tokens(rng, length)
+        return _free_tokens(rng, length, encoding, continuing)
     tokens: list[str] = []
-    emit: Callable[[str], None] = tokens.append
     while len(tokens) < length:
         shape = _sentence_shape(rng)
         first = True
         for words in shape:
-            lead = "" if not tokens else " "
-            token = _pick(rng, words, lead, first, banned)
-            if token is None:
+            lead = "" if not tokens and not continuing else " "
+            word_pieces = _pick(rng, words, lead, first, encoding, banned)
+            if word_pieces is None:
                 continue
-            emit(token)
+            tokens += word_pieces
             first = False
-        closers = [closer for closer in _CLOSERS if token_id(closer) not in banned]
+        closers = [closer for closer in _CLOSERS if banned.isdisjoint(_form(closer, encoding)[0])]
         if closers:
-            emit(closers[_below(rng, len(closers))])
+            tokens += _form(closers[_below(rng, len(closers))], encoding)[1]
         elif first:
             break
     return tokens
@@ -122,7 +131,7 @@ _BANK_SEED = 0x5EED
 
 
 @functools.cache
-def _sentence_bank() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+def _sentence_texts() -> tuple[tuple[str, str], ...]:
     """Sentences drawn once from the grammar with a fixed seed, each in two forms: opening a reply and
     following another sentence. Drawing whole sentences costs one random number instead of a dozen,
     which is most of what a plain reply costs to generate."""
@@ -131,16 +140,24 @@ def _sentence_bank() -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
     for _ in range(_BANK_SIZE):
         words = [words[_below(rng, len(words))] for words in _sentence_shape(rng)]
         closer = _CLOSERS[_below(rng, len(_CLOSERS))]
-        rest = tuple(" " + word for word in words[1:]) + (closer,)
-        opening = words[0].capitalize()
-        bank.append(((opening, *rest), (" " + opening, *rest)))
+        text = " ".join([words[0].capitalize(), *words[1:]]) + closer
+        bank.append((text, " " + text))
     return tuple(bank)
 
 
-def _free_tokens(rng: random.Random, length: int) -> list[str]:
+@functools.cache
+def _sentence_bank(encoding: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The sentences as pieces of one encoding. A sentence ends in punctuation and the next begins with a
+    space and a letter, where both encodings start a new pre-token, so sentences encoded one by one join
+    into exactly the encoding of the whole reply."""
+    return tuple((tuple(tokenize(opening, encoding)), tuple(tokenize(following, encoding)))
+                 for opening, following in _sentence_texts())
+
+
+def _free_tokens(rng: random.Random, length: int, encoding: str, continuing: bool) -> list[str]:
     """`generate_tokens` when nothing is banned: whole sentences from the bank, their indices cut from
     one wide draw (the bank's size is a power of two, so no draw is wasted)."""
-    bank = _sentence_bank()
+    bank = _sentence_bank(encoding)
     tokens: list[str] = []
     pool = left = 0
     while len(tokens) < length:
@@ -149,16 +166,23 @@ def _free_tokens(rng: random.Random, length: int) -> list[str]:
         opening, following = bank[pool & (_BANK_SIZE - 1)]
         pool >>= _BANK_BITS
         left -= 1
-        tokens.extend(following if tokens else opening)
+        tokens.extend(following if tokens or continuing else opening)
     return tokens
 
 
-def vocabulary() -> list[str]:
-    """Every token the generator can emit, so that logit_bias +100 can be resolved to its text."""
-    tokens: set[str] = set(_CLOSERS)
-    for words in WORD_CLASSES:
+@functools.cache
+def vocabulary(encoding: str) -> tuple[str, ...]:
+    """Every token the generator can emit, as pieces: the alternatives logprobs offer beside the chosen one."""
+    tokens: set[str] = set()
+    for words in (*WORD_CLASSES, _CLOSERS):
         for word in words:
-            for form in (word, word.capitalize()):
-                tokens.add(form)
-                tokens.add(" " + form)
-    return sorted(tokens)
+            for form in (word, word.capitalize(), " " + word, " " + word.capitalize()):
+                tokens.update(_form(form, encoding)[1])
+    return tuple(sorted(tokens))
+
+
+def prepare(encoding: str) -> None:
+    """Load an encoding and its sentence bank ahead of the first request, which would otherwise wait for
+    them (most of a second for the first vocabulary)."""
+    _sentence_bank(encoding)
+    vocabulary(encoding)

@@ -14,31 +14,27 @@ from mockserver.contract.request import tools_of_kind
 from mockserver.contract.wire import FINISH_STOP, FINISH_TOOL_CALLS, served_tier
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.generate.planner import Context, completion_id, usage
-from mockserver.core.generate.seeding import (
-    content_digest,
-    rng_for,
-    short_id,
-    system_fingerprint,
-)
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 from mockserver.core.plan import ChoicePlan, CompletionPlan, Script, ToolCallPlan
 
 
 def _choice(script: Script, request: Mapping[str, Any], digest: bytes, index: int) -> ChoicePlan:
+    encoding = encoding_of(request["model"])
     if script.kind == "tool_calls":
         custom = tools_of_kind(request, "custom")
         calls = tuple(
             ToolCallPlan(id="call_" + short_id(digest + f"{index}:{i}".encode(), 24), name=name,
-                         argument_tokens=tuple(tokenize(arguments)),
+                         argument_tokens=tuple(tokenize(arguments, encoding)),
                          kind="custom" if name in custom else "function")
             for i, (name, arguments) in enumerate(script.tool_calls)
         )
         return ChoicePlan(index=index, finish_reason=FINISH_TOOL_CALLS, tool_calls=calls)
-    tokens = tuple(tokenize(script.text or ""))
+    tokens = tuple(tokenize(script.text or "", encoding))
     logprobs = None
     if request.get("logprobs"):
         top = request.get("top_logprobs") or 0
-        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
+        logprobs = tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top, encoding))
     if script.kind == "refusal":
         return ChoicePlan(index=index, finish_reason=FINISH_STOP, refusal_tokens=tokens, logprobs=logprobs)
     return ChoicePlan(index=index, finish_reason=FINISH_STOP, content_tokens=tokens, logprobs=logprobs)

@@ -13,11 +13,14 @@ from typing import Any
 
 import orjson
 
-# Fields that change how the reply is delivered or billed, never what it says.
+# Fields that never change what a choice generates: delivery and billing, and the stopping criteria and
+# reporting options a real model applies to the same sampled tokens (a limit or a stop sequence cuts them,
+# `n` asks for more choices, logprobs describe them, a prediction only speeds them up).
 _NOT_CONTENT = frozenset({
     "stream", "stream_options", "user", "metadata", "store", "service_tier", "seed", "safety_identifier",
     "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options", "moderation", "request_id",
-    "priority", "echo",
+    "priority", "echo", "max_tokens", "max_completion_tokens", "stop", "n", "logprobs", "top_logprobs",
+    "prediction",
 })
 
 

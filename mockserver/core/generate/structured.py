@@ -12,18 +12,18 @@ import orjson
 from mockserver.core.generate import witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 _JSON_MODE_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": {"type": "string"},
                                      "minProperties": 2, "maxProperties": 4}
 
 
-def _json_tokens(schema: Any, rng: random.Random) -> list[str]:
+def _json_tokens(schema: Any, rng: random.Random, encoding: str) -> list[str]:
     try:
         value = generate(schema, rng)
     except UnsatisfiableSchema:
         value = witness.instance(schema)
-    return tokenize(orjson.dumps(value).decode())
+    return tokenize(orjson.dumps(value).decode(), encoding)
 
 
 def guided_json_schema(request: Mapping[str, Any]) -> Any:
@@ -34,20 +34,21 @@ def guided_json_schema(request: Mapping[str, Any]) -> Any:
 
 def structured_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str] | None:
     """The reply's tokens when the request fixes its shape, else None (free prose)."""
+    encoding = encoding_of(request["model"])
     if request.get("guided_choice") is not None:
         choices = request["guided_choice"]
-        return tokenize(choices[rng.randrange(len(choices))])
+        return tokenize(choices[rng.randrange(len(choices))], encoding)
     if request.get("guided_regex") is not None:
         try:
-            return tokenize(matching_string(request["guided_regex"], rng))
+            return tokenize(matching_string(request["guided_regex"], rng), encoding)
         except PatternError:
-            return tokenize(witness.string(request["guided_regex"]))
+            return tokenize(witness.string(request["guided_regex"]), encoding)
     if request.get("guided_json") is not None:
-        return _json_tokens(guided_json_schema(request), rng)
+        return _json_tokens(guided_json_schema(request), rng, encoding)
     response_format = request.get("response_format") or {}
     kind = response_format.get("type")
     if kind == "json_schema":
-        return _json_tokens(response_format["json_schema"].get("schema", {"type": "object"}), rng)
+        return _json_tokens(response_format["json_schema"].get("schema", {"type": "object"}), rng, encoding)
     if kind == "json_object":
-        return _json_tokens(_JSON_MODE_SCHEMA, rng)
+        return _json_tokens(_JSON_MODE_SCHEMA, rng, encoding)
     return None

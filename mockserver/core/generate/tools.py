@@ -27,16 +27,12 @@ from mockserver.contract.request import (
     offered_tools,
     tool_choice_mode,
 )
-from mockserver.contract.wire import (
-    FINISH_FUNCTION_CALL,
-    FINISH_STOP,
-    FINISH_TOOL_CALLS,
-)
+from mockserver.contract.wire import FINISH_FUNCTION_CALL, FINISH_STOP, FINISH_TOOL_CALLS
 from mockserver.core.generate import prose, witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
 from mockserver.core.generate.seeding import rng_for, short_id
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 from mockserver.core.plan import ToolCallPlan
 
 _MAX_PARALLEL = 3
@@ -80,7 +76,7 @@ def _wants_call(mode: str, request: Mapping[str, Any]) -> bool:
     return True
 
 
-def _custom_input(tool: Tool, rng: random.Random) -> str:
+def _custom_input(tool: Tool, rng: random.Random, encoding: str) -> str:
     """Free-form input; a regex grammar is honoured, other grammars (lark) get plain prose."""
     fmt = tool.definition.get("format") or {}
     grammar = fmt.get("grammar") or {}
@@ -89,20 +85,21 @@ def _custom_input(tool: Tool, rng: random.Random) -> str:
             return matching_string(grammar.get("definition", ""), rng)
         except PatternError:
             return witness.string(grammar.get("definition", ""))
-    return "".join(prose.generate_tokens(rng, rng.randint(6, 16)))
+    return "".join(prose.generate_tokens(rng, rng.randint(6, 16), encoding))
 
 
-def _call(tool: Tool, digest: bytes, index: int, number: int) -> ToolCallPlan:
+def _call(tool: Tool, digest: bytes, index: int, number: int, encoding: str) -> ToolCallPlan:
     rng = rng_for(digest, "tool", index, number, tool.name)
     call_id = "call_" + short_id(digest + f"|call|{index}|{number}".encode(), 24)
     if tool.kind == "custom":
-        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng))), kind="custom")
+        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng, encoding), encoding)),
+                            kind="custom")
     parameters = tool.definition.get("parameters") or _EMPTY_PARAMETERS
     try:
         arguments = generate(parameters, rng)
     except UnsatisfiableSchema:
         arguments = witness.instance(parameters)
-    return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode())))
+    return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode(), encoding)))
 
 
 def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> ToolReply | None:
@@ -116,7 +113,8 @@ def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> To
     if mode != "named" and not legacy and request.get("parallel_tool_calls", True) is not False:
         count = 1 + rng.randrange(min(_MAX_PARALLEL, len(tools)))
     picked = rng.sample(tools, count)
-    calls = tuple(_call(tool, digest, index, number) for number, tool in enumerate(picked))
+    encoding = encoding_of(request["model"])
+    calls = tuple(_call(tool, digest, index, number, encoding) for number, tool in enumerate(picked))
     if mode == "named":
         finish = FINISH_STOP
     else:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mockserver.contract.request import content_text
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 
 
 def vllm_text(request: Mapping[str, Any], tokens: Sequence[str]) -> list[str]:
@@ -24,7 +24,7 @@ def vllm_text(request: Mapping[str, Any], tokens: Sequence[str]) -> list[str]:
     if request.get("continue_final_message") and tokens and previous and not previous[-1].isspace():
         tokens = [" " + tokens[0].lstrip(), *tokens[1:]]
     if request.get("echo") and previous:
-        tokens = tokenize(previous) + tokens
+        tokens = tokenize(previous, encoding_of(request["model"])) + tokens
     return tokens
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import orjson
 
 from mockserver.contract.sse import DONE_EVENT
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.generate.tokenizer import encoding_of, tokenize
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 Delta = tuple[dict[str, Any], dict[str, Any] | None]
@@ -87,8 +87,9 @@ def _tool_call_deltas(calls: Sequence[ToolCallPlan], opening: dict[str, Any] | N
             yield {"tool_calls": [_call_fragment(index, call, token)]}, None
 
 
-def choice_deltas(choice: ChoicePlan) -> list[Delta]:
-    """Every delta of one choice before its finish chunk, role delta first."""
+def choice_deltas(choice: ChoicePlan, encoding: str) -> list[Delta]:
+    """Every delta of one choice before its finish chunk, role delta first; `encoding` (the model's) cuts
+    a spoken reply's transcript into tokens."""
     role = {"role": "assistant"}
     deltas: list[Delta] = []
     if choice.refusal_tokens is not None:
@@ -108,18 +109,18 @@ def choice_deltas(choice: ChoicePlan) -> list[Delta]:
     else:
         deltas.append(({**role, "content": None, "refusal": None}, _logprob_slot(choice, [])))
         if choice.audio is not None:
-            deltas.extend(_audio_deltas(choice.audio))
+            deltas.extend(_audio_deltas(choice.audio, encoding))
     if choice.reasoning_content_tokens is not None:
         deltas[1:1] = [({"reasoning_content": token}, None) for token in choice.reasoning_content_tokens]
     return deltas
 
 
-def _audio_deltas(audio: Mapping[str, Any]) -> Iterator[Delta]:
+def _audio_deltas(audio: Mapping[str, Any], encoding: str) -> Iterator[Delta]:
     """Spoken replies stream `delta.audio` in parts that concatenate to `message.audio`: the id with
     the first transcript token, the rest of the transcript a token at a time, the base64 data in
     slices (each whole base64 quanta, so each decodes on its own), and last the `expires_at` alone,
     as the audio models end their streams."""
-    for position, token in enumerate(tokenize(audio["transcript"])):
+    for position, token in enumerate(tokenize(audio["transcript"], encoding)):
         yield {"audio": {"id": audio["id"], "transcript": token} if position == 0 else {"transcript": token}}, None
     data = audio["data"]
     for start in range(0, len(data), _AUDIO_SLICE):
@@ -129,7 +130,8 @@ def _audio_deltas(audio: Mapping[str, Any]) -> Iterator[Delta]:
 
 def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
     """Role delta and first token of each choice in turn, then one delta per choice per round."""
-    per_choice = [(choice.index, choice_deltas(choice)) for choice in plan.choices]
+    encoding = encoding_of(plan.model)
+    per_choice = [(choice.index, choice_deltas(choice, encoding)) for choice in plan.choices]
     for index, deltas in per_choice:
         for delta in deltas[:2]:
             yield index, delta
@@ -225,4 +227,5 @@ def stream_events(plan: CompletionPlan, options: StreamOptions = StreamOptions()
 
 def choice_chunk_count(plan: CompletionPlan) -> int:
     """How many chunks carry a choice: the events a model's token rate paces."""
-    return sum(len(choice_deltas(choice)) + 1 for choice in plan.choices)
+    encoding = encoding_of(plan.model)
+    return sum(len(choice_deltas(choice, encoding)) + 1 for choice in plan.choices)

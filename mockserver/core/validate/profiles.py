@@ -16,11 +16,7 @@ from typing import Any
 import orjson
 
 from mockserver.contract.errors import ApiError, invalid_request
-from mockserver.core.validate.schemas import (
-    meta_problem,
-    pattern_problem,
-    satisfiability_problem,
-)
+from mockserver.core.validate.schemas import meta_problem, pattern_problem, satisfiability_problem
 
 Checker = Callable[[Any], bool]
 

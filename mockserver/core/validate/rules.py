@@ -14,8 +14,9 @@ from typing import Any
 from mockserver.contract.errors import ApiError, invalid_request
 from mockserver.contract.fixtures import schema
 from mockserver.contract.models import model_info
-from mockserver.contract.request import allowed_tools, named_tool, offered_tools
+from mockserver.contract.request import allowed_tools, completion_limit, named_tool, offered_tools
 from mockserver.core.generate.tokenizer import prompt_tokens
+from mockserver.core.validate.limits import check_output_limit, check_room
 from mockserver.core.validate.schemas import check_request_schemas
 
 
@@ -182,12 +183,9 @@ def _check_model_rules(body: Mapping[str, Any]) -> None:
 
 
 def check_context_window(body: Mapping[str, Any], window: int) -> int:
-    """The prompt's token count, once it is known to fit the model's window."""
+    """The prompt's token count, once it and the completion it asks room for are known to fit the window."""
     tokens = prompt_tokens(body)
-    if tokens > window:
-        raise ApiError("context_length_exceeded", f"This model's maximum context length is "
-                       f"{window} tokens. However, your messages resulted in {tokens} tokens. "
-                       "Please reduce the length of the messages.", param="messages")
+    check_room(tokens, completion_limit(body), window)
     return tokens
 
 
@@ -210,4 +208,5 @@ def semantic_rules() -> tuple[tuple[Rule, frozenset[str] | None], ...]:
         (_check_json_mode, frozenset({"response_format"})),
         (_check_logit_bias, frozenset({"logit_bias"})),
         (_check_model_rules, frozenset({"max_tokens", "temperature"})),
+        (check_output_limit, frozenset({"max_tokens", "max_completion_tokens"})),
     )
