@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from conformance import checks
-from conformance.outcome import CheckFailed
+from conformance.checks import CheckFailed
 from mockserver import MockServer
 from wire import assert_completion, chat
 

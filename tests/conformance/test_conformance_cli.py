@@ -12,14 +12,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conformance import checks
+from conformance import checks, report
 from conformance.cli import main
-from conformance.client import Client
+from conformance.engine.client import Client
 from mockserver import Config, MockServer
 from mockserver.contract import known_models
 
 QUICK = ["--only", "shape", "--only", "errors", "--max-examples", "3"]
-REPORT_SCHEMA = json.loads((Path(checks.__file__).parent / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((Path(report.__file__).parent / "report.schema.json").read_text())
 
 
 def _exit_code(argv: list[str]) -> int:
