@@ -218,7 +218,7 @@ def _call_key(call: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def _tool_label(key: tuple[Any, Any]) -> str:
-    return f"{key[0]} {key[1]!r}"
+    return f"{'custom tool' if key[0] == 'custom' else key[0]} {key[1]!r}"
 
 
 @register("tools")
