@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from conformance.checks.outcome import clip
 from conformance.checks.stream import StreamChecker, StreamResult
 
 MAX_BODY = 8 * 1024 * 1024
@@ -64,9 +65,10 @@ class _Cut(Exception):
     """Reading stopped early, for the reason given."""
 
 
-def _hang_up(connection: http.client.HTTPConnection) -> None:
-    sock = connection.sock
-    if sock is not None:
+def _hang_up(sockets: list[socket.socket]) -> None:
+    """Shut the request's socket, which wakes a read blocked on it; the socket is held here because the
+    connection object lets go of it once a reply says `Connection: close`."""
+    for sock in sockets:
         try:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -127,11 +129,12 @@ class Client:
             headers.pop("Authorization", None)
         deadline = time.monotonic() + self.timeout
         connection = self._connection()
-        watchdog = threading.Timer(self.timeout, _hang_up, (connection,))
+        sockets: list[socket.socket] = []
+        watchdog = threading.Timer(self.timeout, _hang_up, (sockets,))
         watchdog.daemon = True
         watchdog.start()
         try:
-            reply = self._exchange(connection, method, path, body, headers, stream_request, deadline)
+            reply = self._exchange(connection, sockets, method, path, body, headers, stream_request, deadline)
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise ServerUnreachable(f"cannot connect to {self.base_url}: {exc}") from exc
         finally:
@@ -149,11 +152,20 @@ class Client:
     def _failure(self, exc: BaseException, deadline: float) -> str:
         if isinstance(exc, (TimeoutError, socket.timeout)) or self._late(deadline):
             return f"no complete reply within {self.timeout:g} s (timeout)"
-        return f"connection failed mid-request: {exc!r}"
+        if isinstance(exc, http.client.RemoteDisconnected):
+            return "the server closed the connection without a reply"
+        if isinstance(exc, http.client.BadStatusLine):
+            return f"a reply that is not HTTP, starting {clip(str(exc), 60)}"
+        if isinstance(exc, ConnectionResetError):
+            return "the server reset the connection"
+        return f"the connection failed: {clip(repr(exc), 200)}"
 
-    def _exchange(self, connection: http.client.HTTPConnection, method: str, path: str, body: bytes | None,
-                  headers: dict[str, str], stream_request: Mapping[str, Any] | None, deadline: float) -> Reply:
+    def _exchange(self, connection: http.client.HTTPConnection, sockets: list[socket.socket], method: str,
+                  path: str, body: bytes | None, headers: dict[str, str], stream_request: Mapping[str, Any] | None,
+                  deadline: float) -> Reply:
         try:
+            connection.connect()
+            sockets.append(connection.sock)
             connection.request(method, self._path + path, body=body, headers=headers)
             response = connection.getresponse()
         except (ConnectionRefusedError, socket.gaierror):

@@ -45,6 +45,8 @@ def exchange(reply: Reply) -> str:
     if reply.status == 0:
         return f"no HTTP reply: {reply.problem}"
     head = f"HTTP {reply.status}, Content-Type: {reply.content_type or '(none)'}"
+    if "content-encoding" in reply.headers:
+        head += f", Content-Encoding: {reply.headers['content-encoding']}"
     if reply.problem:
         head += f" ({reply.problem})"
     body = reply.text if len(reply.text) <= EXCHANGE_SHOWN else reply.text[:EXCHANGE_SHOWN] + "..."
@@ -58,11 +60,23 @@ def _shown(outcomes: list[Outcome], reply: Reply) -> list[Outcome]:
     seen = exchange(reply)
     shown = []
     for name, violation in outcomes:
-        if violation is not None:
+        if violation is not None and reply.status == 0:
+            violation = replace(violation, seen=f"no HTTP reply: {reply.problem}", exchange=seen)
+        elif violation is not None:
             extra = f" ({reply.problem})" if reply.problem and reply.problem not in violation.seen else ""
             violation = replace(violation, seen=violation.seen + extra, exchange=seen)
         shown.append((name, violation))
     return shown
+
+
+def _unreadable(reply: Reply) -> str:
+    """Why a body is no JSON object, as plainly as it can be said."""
+    if reply.problem:
+        return reply.problem
+    encoding = reply.headers.get("content-encoding", "identity")
+    if encoding.lower() != "identity":
+        return f"a body in Content-Encoding {clip(encoding, 40)}, though the client asked for identity"
+    return clip(reply.text, 200)
 
 
 def _stream_outcomes(request: Mapping[str, Any], result: StreamResult) -> list[Outcome]:
@@ -95,7 +109,7 @@ def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Ou
         completion = reply.body
     else:
         return outcomes + [("completion_schema", Violation("completion_schema", "a JSON object body",
-                                                           clip(reply.text, 200)))], None
+                                                           _unreadable(reply)))], None
     for check in checks.completion_checks(streamed):
         outcomes += _run(check.__name__, check, request, completion)
     return outcomes, completion

@@ -41,8 +41,8 @@ def pick_model(client: Client, model: str | None) -> str:
     """The given model, else the first one the server lists. The listing request doubles as the check
     that the server answers HTTP at all. Raises ValueError when no model is given and none is listed."""
     reply = client.request("GET", "/models")
-    if reply.status == 0:
-        raise ServerUnreachable(f"no HTTP reply from {client.base_url}/models: {reply.problem}")
+    if reply.problem is not None:
+        raise ServerUnreachable(f"no complete reply from {client.base_url}/models: {reply.problem}")
     if model:
         return model
     data = reply.body.get("data") if isinstance(reply.body, dict) else None
