@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--junit", metavar="PATH", help="write JUnit XML")
     parser.add_argument("--markdown", metavar="PATH", help="write a Markdown feature matrix")
+    parser.add_argument("--html", metavar="PATH",
+                        help="write a self-contained HTML report (feature matrix, coverage, failures that unfold)")
     parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
                         help="without --base-url: give the in-process mock this quirk (repeatable) to see the "
                              "suite catch it; the README lists them")
@@ -75,6 +77,8 @@ def _write_reports(result: RunResult, args: argparse.Namespace) -> None:
         report.write_junit(result, args.junit)
     if args.markdown:
         report.write_markdown(result, args.markdown)
+    if args.html:
+        report.write_html(result, args.html)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -56,7 +56,7 @@ class GroupRecord:
     claimed: list[str] = field(default_factory=list)
     """The variants the group promises to send at least once (every tool_choice mode, ...)."""
     covered: list[str] = field(default_factory=list)
-    """The variants the requests actually sent exercised, in the order of `claimed` first."""
+    """The variants the requests actually sent exercised, in the order of `claimed`."""
 
     @property
     def uncovered(self) -> list[str]:

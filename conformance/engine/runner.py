@@ -116,8 +116,8 @@ class Runner:
         stats = self.result.groups[group.name]
         stats.examples += 1
         if part.coverage is not None:
-            stats.covered += [v for v in part.coverage.claimed if v in part.coverage.classify(example)
-                              and v not in stats.covered]
+            seen = set(stats.covered) | part.coverage.classify(example)
+            stats.covered = [variant for variant in stats.claimed if variant in seen]
         payload, raw = _payload(example)
         failing = []
         for name, violation in outcomes:

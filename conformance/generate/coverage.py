@@ -194,9 +194,9 @@ def _tool_kinds(request: Any) -> frozenset[str]:
     return frozenset(seen)
 
 
-TOOLS = Coverage((*(f"tool_choice {mode}, {how}" for mode in TOOL_CHOICES for how in ("not streamed", "streamed")),
+TOOLS = Coverage((*(f"tool_choice {mode} ({how})" for mode in TOOL_CHOICES for how in ("not streamed", "streamed")),
                   "function tool", "strict function tool", "free-form custom tool", "custom tool with a regex grammar"),
-                 _combined(lambda r: frozenset({f"tool_choice {_tool_choice_label(r)}, {_streamed(r)}"}),
+                 _combined(lambda r: frozenset({f"tool_choice {_tool_choice_label(r)} ({_streamed(r)})"}),
                            _tool_kinds))
 
 

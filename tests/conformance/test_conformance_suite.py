@@ -70,7 +70,7 @@ def test_suite_passes_against_the_mock() -> None:
     assert {name: group.uncovered for name, group in result.groups.items() if group.uncovered} == {}
     tools = result.groups["tools"].covered
     for mode in ("none", "auto", "required", "named function", "named custom", "allowed_tools"):
-        assert f"tool_choice {mode}, streamed" in tools and f"tool_choice {mode}, not streamed" in tools
+        assert f"tool_choice {mode} (streamed)" in tools and f"tool_choice {mode} (not streamed)" in tools
     assert {"response_format json_object", "response_format json_schema (strict)"} <= set(
         result.groups["structured"].covered)
     assert {"image_url part", "file part", "custom call and its result"} <= set(result.groups["messages"].covered)
