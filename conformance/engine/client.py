@@ -209,15 +209,18 @@ class Client:
         checker = StreamChecker(request)
         checker.start(headers.get("content-type"))
         kept = bytearray()
-        pending = b""
+        pending = bytearray()
         problem = None
         try:
             for piece in self._pieces(response, deadline):
                 if len(kept) < _KEPT_TEXT:
                     kept += piece[:_KEPT_TEXT - len(kept)]
-                *lines, pending = (pending + piece).split(b"\n")
-                for line in lines:
-                    checker.feed_line(line.decode("utf-8", "replace"))
+                pending += piece
+                if b"\n" in piece:
+                    *lines, rest = pending.split(b"\n")
+                    pending = bytearray(rest)
+                    for line in lines:
+                        checker.feed_line(line.decode("utf-8", "replace"))
         except _Cut as cut:
             problem = str(cut)
         if pending:
