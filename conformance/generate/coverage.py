@@ -10,10 +10,9 @@ anything). The report lists what was covered, so a reader sees what a pass stand
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, find, settings
@@ -36,8 +35,9 @@ class Coverage:
     """The variants, in the order reports list them."""
     classify: Classifier
     """Which variants one example exercises (a subset of `claimed`)."""
-    parameters: Mapping[str, str] = dataclasses.field(default_factory=dict, compare=False)
-    """The request parameter each variant depends on, where a model may not take it."""
+    parameters: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """The request parameter a variant depends on, where its name does not say it (a variant named after
+    a parameter, like `max_tokens`, depends on that parameter)."""
 
     def for_model(self, model: str) -> Coverage:
         """The variants requests for `model` can have: a reasoning model takes neither `max_tokens` nor
@@ -45,7 +45,7 @@ class Coverage:
         if not model_info(model).reasoning:
             return self
         kept = tuple(v for v in self.claimed if self.parameters.get(v, v) not in NOT_FOR_REASONING)
-        return dataclasses.replace(self, claimed=kept)
+        return replace(self, claimed=kept)
 
 
 _FIND = settings(database=None, derandomize=True, max_examples=500, deadline=None,

@@ -26,7 +26,8 @@ def markdown(result: RunResult) -> str:
         counts = f"{record.passed + record.failed}" if record.status != "not exercised" else ""
         lines.append(f"| {record.area} | `{record.name}` | {MARK[record.status]} | {counts} | {_cell(record.doc)} |")
     lines += ["", "### What each group sent", "", "| Group | Examples | Requests | Coverage |", "|---|---|---|---|"]
-    lines += [f"| `{g.name}` | {g.examples} | {g.requests} | {_cell(coverage_line(g))} |" for g in result.groups.values()]
+    lines += [f"| `{g.name}` | {g.examples} | {g.requests} | {_cell(coverage_line(g))} |"
+              for g in result.groups.values()]
     notes = [f"- group `{g.name}` stopped early: {g.stopped}" for g in result.groups.values() if g.stopped]
     notes += [f"- group `{g.name}`: shrinking stopped at the group's request allowance, so a failing request "
               "shown may not be minimal" for g in result.groups.values() if g.shrink_capped]

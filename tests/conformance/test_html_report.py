@@ -7,6 +7,7 @@ import asyncio
 import json
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -60,8 +61,8 @@ def test_the_page_stands_alone(page: Path, failing_run: RunResult) -> None:
 
 def test_the_cli_writes_it(tmp_path: Path) -> None:
     path = tmp_path / "r.html"
-    run = subprocess.run(["python", "-m", "conformance", "--only", "choices", "--max-examples", "2", "--html", str(path)],
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "conformance", "--only", "choices", "--max-examples", "2",
+                          "--html", str(path)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert 'id="verdict" class="verdict pass"' in path.read_text()
 
