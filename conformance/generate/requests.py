@@ -287,10 +287,18 @@ def _leaf_schema() -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+@functools.cache
+def _field_schema(strict: bool, depth: int) -> st.SearchStrategy[dict[str, Any]]:
+    return _leaf_schema() if depth == 0 else st.one_of(_leaf_schema(), object_schema(strict, depth - 1))
+
+
+_KEYS = st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True)
+
+
 @st.composite
 def _object_schema(draw: st.DrawFn, strict: bool, depth: int) -> dict[str, Any]:
-    field = _leaf_schema() if depth == 0 else st.one_of(_leaf_schema(), object_schema(strict, depth - 1))
-    keys = draw(st.lists(st.sampled_from(WORDS), min_size=1, max_size=3, unique=True))
+    field = _field_schema(strict, depth)
+    keys = draw(_KEYS)
     properties = {key: draw(field) for key in keys}
     required = list(properties) if strict else list(properties)[:draw(st.integers(0, len(keys)))]
     node: dict[str, Any] = {"type": "object", "properties": properties, "required": required}
@@ -345,11 +353,16 @@ def _tool_reference(tool: Mapping[str, Any]) -> dict[str, Any]:
 TOOL_NAMES = ("get_weather", "lookup", "add_item", "send_note")
 
 
+@functools.cache
+def _tool_choice_forms() -> st.SearchStrategy[str]:
+    return st.sampled_from(("omitted", *enum_values(_property("tool_choice")), "named", "allowed_tools"))
+
+
 @st.composite
 def _tool_choice(draw: st.DrawFn, tools: list[dict[str, Any]]) -> Any:
     """Every form of tool_choice, each as likely as the others: left out (auto by default), a mode, one
     named tool of either kind, or a non-empty subset of allowed tools."""
-    form = draw(st.sampled_from(("omitted", *enum_values(_property("tool_choice")), "named", "allowed_tools")))
+    form = draw(_tool_choice_forms())
     if form == "omitted":
         return None
     if form == "named":
