@@ -146,6 +146,7 @@ def _scaled(name: str, step: float) -> st.SearchStrategy[float]:
     return st.integers(round(low / step), round(high / step)).map(lambda i: round(i * step, 6))
 
 
+@functools.cache
 def _text_parts(rich: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
     part = st.builds(lambda t: {"type": "text", "text": t}, text())
     if rich:
@@ -157,15 +158,18 @@ def _text_parts(rich: bool) -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.lists(part, min_size=1, max_size=2)
 
 
+@functools.cache
 def _content(rich: bool) -> st.SearchStrategy[Any]:
     return st.one_of(text(), _text_parts(rich)) if rich else text()
 
 
+@functools.cache
 def _message(role: str, rich: bool) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries({"role": st.just(role), "content": _content(rich and role == "user")},
                                  optional={"name": st.sampled_from(WORDS)} if rich else {})
 
 
+@functools.cache
 def _tool_exchange() -> st.SearchStrategy[list[dict[str, Any]]]:
     """An earlier assistant turn that called a function or a custom tool, and the tool's answer to it."""
     def build(name: str, value: str, number: int, custom: bool) -> list[dict[str, Any]]:
@@ -179,6 +183,7 @@ def _tool_exchange() -> st.SearchStrategy[list[dict[str, Any]]]:
     return st.builds(build, st.sampled_from(WORDS), text(3), st.integers(1, 99), st.booleans())
 
 
+@functools.cache
 def conversation(rich: bool = False) -> st.SearchStrategy[list[dict[str, Any]]]:
     """An optional instruction message, earlier turns, and the user's last turn."""
     instruction_roles = [r for r in ("system", "developer") if r in message_roles()]
