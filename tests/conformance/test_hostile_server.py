@@ -10,7 +10,10 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hostile import BEHAVIOURS, Hostile
@@ -37,8 +40,17 @@ TOLD = {
 }
 
 
-def _run(url: str, *extra: str, group: str = "choices", report: Path | None = None) -> tuple[int, str, float, int]:
-    """The CLI as a user runs it: exit status, stderr, seconds taken and peak memory in KiB."""
+@dataclass
+class Run:
+    status: int
+    err: str
+    seconds: float
+    peak_kib: int
+    report: Any
+
+
+def _run(url: str, *extra: str, group: str = "choices", report: Path | None = None) -> Run:
+    """The CLI as a user runs it: exit status, stderr, seconds taken, peak memory and the JSON report."""
     argv = [sys.executable, "-m", "conformance", "--base-url", url, "--only", group, "--max-examples", "2",
             "--timeout", str(TIMEOUT), "--max-requests", str(MAX_REQUESTS), *extra]
     if report is not None:
@@ -52,34 +64,50 @@ def _run(url: str, *extra: str, group: str = "choices", report: Path | None = No
         guard.cancel()
         process.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
-        return process.returncode, err.read(), time.monotonic() - started, usage.ru_maxrss
+        document = json.loads(report.read_text()) if report is not None and report.exists() else None
+        return Run(process.returncode, err.read(), time.monotonic() - started, usage.ru_maxrss, document)
+
+
+GROUPS = ("choices", "streaming")
+"""A plain request's reply is read whole, a streamed one line by line: both readers are put to it."""
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Run]:
+    """Every behaviour against both readers, four runs at a time: they mostly wait out timeouts."""
+    folder = tmp_path_factory.mktemp("hostile")
+
+    def one(case: tuple[str, str]) -> Run:
+        behaviour, group = case
+        with Hostile(behaviour) as server:
+            return _run(server.url, group=group, report=folder / f"{behaviour}-{group}.json")
+
+    cases = [(behaviour, group) for behaviour in BEHAVIOURS for group in GROUPS]
+    with ThreadPoolExecutor(4) as pool:
+        return dict(zip(cases, pool.map(one, cases)))
 
 
 def test_every_behaviour_is_listed() -> None:
     assert set(TOLD) == set(BEHAVIOURS)
 
 
-@pytest.mark.parametrize("group", ["choices", "streaming"])
+@pytest.mark.parametrize("group", GROUPS)
 @pytest.mark.parametrize("behaviour", BEHAVIOURS)
-def test_the_suite_survives(behaviour: str, group: str, tmp_path: Path) -> None:
-    """A plain request's reply is read whole, a streamed one line by line: both readers are put to it."""
-    report = tmp_path / "report.json"
-    with Hostile(behaviour) as server:
-        status, err, seconds, peak = _run(server.url, group=group, report=report)
-    assert status in (1, 2), err
-    assert "Traceback" not in err, err
-    assert any(told in err for told in TOLD[behaviour]), err
-    assert seconds < MAX_REQUESTS * TIMEOUT + 30
-    assert peak < MEMORY_KIB
-    document = json.loads(report.read_text())
-    assert document["ok"] is False
-    assert (document["aborted"] is not None) == (status == 2)
+def test_the_suite_survives(behaviour: str, group: str, runs: dict[tuple[str, str], Run]) -> None:
+    run = runs[behaviour, group]
+    assert run.status in (1, 2), run.err
+    assert "Traceback" not in run.err, run.err
+    assert any(told in run.err for told in TOLD[behaviour]), run.err
+    assert run.seconds < MAX_REQUESTS * TIMEOUT + 30
+    assert run.peak_kib < MEMORY_KIB
+    assert run.report["ok"] is False
+    assert (run.report["aborted"] is not None) == (run.status == 2)
 
 
 @pytest.mark.parametrize("behaviour", ["reset", "slow_drip"])
 def test_a_broken_model_listing_is_a_usage_error(behaviour: str) -> None:
     with Hostile(behaviour, everywhere=True) as server:
-        status, err, seconds, _ = _run(server.url, "--model", "m")
-    assert status == 2 and "Traceback" not in err, err
-    assert "/models" in err
-    assert seconds < TIMEOUT + 30
+        run = _run(server.url, "--model", "m")
+    assert run.status == 2 and "Traceback" not in run.err, run.err
+    assert "/models" in run.err
+    assert run.seconds < TIMEOUT + 30
