@@ -1,5 +1,5 @@
 """`conformance` on the command line. Exit status: 0 no check failed, 1 a check failed, 2 usage or
-connection error. Warnings never change the status."""
+connection error (a server that stops answering mid-run included). Warnings never change the status."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mockserver.core.render.quirks import QUIRKS
-
-from . import report
-from .client import ServerUnreachable
-from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
-from .groups import GROUPS, Group
-from .runner import ROUNDS, SHRINK_ALLOWANCE, RunResult, estimate
-from .session import run_suite
+from conformance import report
+from conformance.engine.client import MAX_BODY, ServerUnreachable
+from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
+from conformance.engine.groups import GROUPS, Group
+from conformance.engine.mock import quirk_names
+from conformance.engine.result import RunResult
+from conformance.engine.runner import ROUNDS, SHRINK_ALLOWANCE, estimate
+from conformance.engine.session import run_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -44,15 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="skip this group (repeatable)")
     parser.add_argument("--max-output-tokens", type=int, default=None, metavar="N",
                         help="add max_tokens N to valid requests that set no limit (for slow or paid servers)")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S", help="per request (default: 60)")
+    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
+                        help="seconds for a whole request, first byte to last (default: 60); replies are read up to "
+                             f"{MAX_BODY // (1024 * 1024)} MiB")
     parser.add_argument("--strict-seed", action="store_true",
                         help="make seed_reproducible a failure instead of a warning")
     parser.add_argument("--report", metavar="PATH", help="write a JSON report")
     parser.add_argument("--junit", metavar="PATH", help="write JUnit XML")
     parser.add_argument("--markdown", metavar="PATH", help="write a Markdown feature matrix")
-    parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME", choices=list(QUIRKS),
+    parser.add_argument("--html", metavar="PATH",
+                        help="write a self-contained HTML report (feature matrix, coverage, failures that unfold)")
+    parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
                         help="without --base-url: give the in-process mock this quirk (repeatable) to see the "
-                             "suite catch it")
+                             "suite catch it; the README lists them")
     return parser
 
 
@@ -73,6 +77,8 @@ def _write_reports(result: RunResult, args: argparse.Namespace) -> None:
         report.write_junit(result, args.junit)
     if args.markdown:
         report.write_markdown(result, args.markdown)
+    if args.html:
+        report.write_html(result, args.html)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -81,10 +87,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.max_examples < 1 or args.max_requests < 1 or args.timeout <= 0 or (
             args.max_output_tokens is not None and args.max_output_tokens < 1):
         parser.error("--max-examples, --max-requests, --max-output-tokens and --timeout must be positive")
+    unknown = sorted(set(args.mock_quirk) - set(quirk_names())) if args.mock_quirk else []
+    if unknown:
+        parser.error(f"unknown --mock-quirk {', '.join(unknown)}; the quirks are {', '.join(quirk_names())}")
     terminal = report.Terminal()
 
     def announce(url: str, model: str, groups: Sequence[Group]) -> None:
-        planned = estimate(groups, args.max_examples)
+        planned = estimate(groups, args.max_examples, model)
         terminal.line(f"conformance: {url}, model {model}, groups {', '.join(g.name for g in groups)}")
         worst = planned * (1 + SHRINK_ALLOWANCE) * ROUNDS
         terminal.line(f"  about {planned} requests if the server conforms; shrinking failures and searching past "
@@ -105,4 +114,4 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(str(exc))
     terminal.summary(result)
     _write_reports(result, args)
-    sys.exit(EXIT_OK if result.ok else EXIT_FAILED)
+    sys.exit(EXIT_USAGE if result.aborted else EXIT_OK if result.ok else EXIT_FAILED)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
+from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 
 if TYPE_CHECKING:
-    from .runner import RunResult
+    from conformance.engine.result import RunResult
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,7 +31,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def conformance_result(request: pytest.FixtureRequest) -> Iterator[RunResult]:
     """The whole suite's result against the configured server, computed once per session."""
-    from .session import run_suite
+    from conformance.engine.session import run_suite
 
     option = request.config.getoption
     yield run_suite(option("--conformance-url"), model=option("--conformance-model"),

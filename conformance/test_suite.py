@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conformance.checks import CATALOGUE
-from conformance.runner import RunResult
+from conformance.engine.result import RunResult
 
 
 @pytest.mark.parametrize("check", list(CATALOGUE))

@@ -25,6 +25,15 @@ def _without(*names: str) -> Callable[[Body], Body]:
     return drop
 
 
+def _named_tool_choice_as_none(request: Body) -> Body:
+    """A named tool_choice (function or custom) read as "none": servers that take only the string modes
+    answer such a request in text."""
+    choice = request.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") in ("function", "custom"):
+        return {**request, "tool_choice": "none"}
+    return request
+
+
 def _each_message(change: Callable[[Body], Body]) -> Callable[[Body], Body]:
     def rewrite(body: Body) -> Body:
         choices = [{**c, "message": change(dict(c["message"]))} for c in body.get("choices", ())]
@@ -183,6 +192,8 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("max_tokens_ignored", "`max_tokens` and `max_completion_tokens` are ignored (llama-cpp-python "
           "ignores max_completion_tokens).", request=_without("max_tokens", "max_completion_tokens")),
     Quirk("stop_ignored", "`stop` sequences are ignored.", request=_without("stop")),
+    Quirk("named_tool_choice_ignored", "a named `tool_choice` is ignored: the reply is plain text.",
+          request=_named_tool_choice_as_none),
     Quirk("logprobs_ignored", "`logprobs` is ignored: logprobs stay null.",
           request=_without("logprobs", "top_logprobs")),
     Quirk("missing_refusal", "messages have no `refusal` field (llama.cpp).", body=_each_message(_drop_refusal)),

@@ -10,7 +10,7 @@ import pytest
 from wire import assert_completion, chat
 
 from conformance import checks
-from conformance.outcome import CheckFailed
+from conformance.checks import CheckFailed
 from mockserver import MockServer
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {

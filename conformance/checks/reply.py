@@ -1,12 +1,10 @@
-"""The contract's checks, each a plain named function that other projects can call in their own tests.
+"""The checks of one reply to a valid request, and of two replies to one request (consistency).
 
 A check takes the request that was sent and what came back, returns True when it applied (False when
 the request does not exercise it) and raises `CheckFailed` (an AssertionError) naming what the contract
 expected and what was seen. Completion checks take the reply as a `chat.completion` object: the JSON of
-a non-streamed reply, or `StreamResult.as_completion()` for a streamed one.
-
-    from conformance import checks
-    checks.usage_arithmetic(request, reply_json)
+a non-streamed reply, or `StreamResult.as_completion()` for a streamed one. What a request asks for is
+read by `mockserver.contract.request`, the same reading the mock makes.
 """
 
 from __future__ import annotations
@@ -14,42 +12,18 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT, error_kind
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT
+from mockserver.contract.request import (allowed_tools, completion_limit, named_tool, stop_list, tool_choice_mode,
+                                         tools_of_kind)
 
-from .outcome import CheckFailed, clip
-from .schemas import schema_error, subschema_error
-from .stream_checker import STREAM_RULES
+from conformance.checks.catalogue import CATALOGUE, register
+from conformance.checks.outcome import clip, fail, seen_status
+from conformance.checks.schemas import schema_error, subschema_error
 
 Request = Mapping[str, Any]
 Completion = Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class CheckInfo:
-    name: str
-    area: str
-    doc: str
-    on_stream: bool
-
-
-CATALOGUE: dict[str, CheckInfo] = {
-    name: CheckInfo(name, "streaming", doc, True) for name, doc in STREAM_RULES.items()
-}
-
-
-def _register(area: str, on_stream: bool = True) -> Callable[[Callable[..., bool]], Callable[..., bool]]:
-    def wrap(function: Callable[..., bool]) -> Callable[..., bool]:
-        doc = " ".join((function.__doc__ or "").strip().split("\n\n")[0].split())
-        CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream)
-        return function
-    return wrap
-
-
-def _fail(check: str, expected: str, seen: Any) -> CheckFailed:
-    return CheckFailed(check, expected, clip(seen))
 
 
 def _choices(completion: Completion) -> list[Mapping[str, Any]]:
@@ -62,131 +36,98 @@ def _message(choice: Mapping[str, Any]) -> Mapping[str, Any]:
     return message if isinstance(message, Mapping) else {}
 
 
-def _stops(request: Request) -> list[str]:
-    stop = request.get("stop")
-    if stop is None:
-        return []
-    return [stop] if isinstance(stop, str) else [s for s in stop if s]
-
-
-def _limit(request: Request) -> int | None:
-    limit = request.get("max_completion_tokens")
-    return limit if limit is not None else request.get("max_tokens")
-
-
-def _tools(request: Request, kind: str = "function") -> dict[str, Mapping[str, Any]]:
-    """The request's tools of one kind ("function" or "custom") by name."""
-    return {tool[kind]["name"]: tool[kind] for tool in request.get("tools") or () if tool.get("type") == kind}
-
-
-def _named_tool(request: Request) -> str | None:
-    choice = request.get("tool_choice")
-    if isinstance(choice, Mapping) and choice.get("type") in TOOL_CALL_TEXT:
-        return choice[choice["type"]]["name"]
-    return None
-
-
-def _allowed_tools(request: Request) -> tuple[str, set[str]] | None:
-    """The mode and the tool names of an `allowed_tools` tool_choice, when the request has one."""
-    choice = request.get("tool_choice")
-    if not isinstance(choice, Mapping) or choice.get("type") != "allowed_tools":
-        return None
-    allowed = choice["allowed_tools"]
-    return allowed["mode"], {tool[tool["type"]]["name"] for tool in allowed["tools"]}
-
-
 # -- shape --------------------------------------------------------------------------------------------
 
-@_register("shape")
+@register("shape")
 def accepts_valid_request(request: Request, status: int, content_type: str) -> bool:
     """A valid request gets 200, as JSON when not streamed (the event-stream type is a streaming check)."""
     if status != 200:
-        raise _fail("accepts_valid_request", "status 200 for a valid request", _seen_status(status))
+        raise fail("accepts_valid_request", "status 200 for a valid request", seen_status(status))
     if request.get("stream") is not True and not content_type.split(";")[0].strip().endswith("json"):
-        raise _fail("accepts_valid_request", "Content-Type: application/json", content_type or "none")
+        raise fail("accepts_valid_request", "Content-Type: application/json", content_type or "none")
     return True
 
 
-@_register("shape", on_stream=False)
+@register("shape", on_stream=False)
 def completion_schema(request: Request, completion: Completion) -> bool:
     """A non-streamed reply validates against the `chat.completion` schema."""
     problem = schema_error("chat_completion", completion)
     if problem is not None:
-        raise _fail("completion_schema", "a body valid against the chat.completion schema", problem)
+        raise fail("completion_schema", "a body valid against the chat.completion schema", problem)
     return True
 
 
-@_register("shape", on_stream=False)
+@register("shape", on_stream=False)
 def completion_object(request: Request, completion: Completion) -> bool:
     """A non-streamed reply has `object: "chat.completion"`."""
     if completion.get("object") != "chat.completion":
-        raise _fail("completion_object", "object 'chat.completion'", completion.get("object"))
+        raise fail("completion_object", "object 'chat.completion'", completion.get("object"))
     return True
 
 
-@_register("shape")
+@register("shape")
 def completion_ids(request: Request, completion: Completion) -> bool:
     """`id` and `model` are non-empty strings, `created` a positive integer, tool-call ids unique strings."""
     if not isinstance(completion.get("id"), str) or not completion["id"]:
-        raise _fail("completion_ids", "a non-empty string id", completion.get("id"))
+        raise fail("completion_ids", "a non-empty string id", completion.get("id"))
     created = completion.get("created")
     if not isinstance(created, int) or isinstance(created, bool) or created <= 0:
-        raise _fail("completion_ids", "created as a positive integer (Unix seconds)", created)
+        raise fail("completion_ids", "created as a positive integer (Unix seconds)", created)
     if not isinstance(completion.get("model"), str) or not completion["model"]:
-        raise _fail("completion_ids", "a non-empty string model", completion.get("model"))
+        raise fail("completion_ids", "a non-empty string model", completion.get("model"))
     for choice in _choices(completion):
         calls = _message(choice).get("tool_calls") or []
         ids = [call.get("id") for call in calls if isinstance(call, Mapping)]
         if any(not isinstance(i, str) or not i for i in ids) or len(set(ids)) != len(ids):
-            raise _fail("completion_ids", "unique non-empty string tool-call ids", ids)
+            raise fail("completion_ids", "unique non-empty string tool-call ids", ids)
     return True
 
 
 # -- semantics ----------------------------------------------------------------------------------------
 
-@_register("semantics")
+@register("semantics")
 def choices_count(request: Request, completion: Completion) -> bool:
     """`len(choices) == n` and the indices are exactly 0..n-1."""
     n = request.get("n") or 1
-    indices = sorted(choice.get("index") for choice in _choices(completion))
+    indices = sorted((choice.get("index") for choice in _choices(completion)), key=repr)
     if indices != list(range(n)):
-        raise _fail("choices_count", f"{n} choice(s) with indices {list(range(n))}", f"indices {indices}")
+        raise fail("choices_count", f"{n} choice(s) with indices {list(range(n))}", f"indices {indices}")
     return True
 
 
-@_register("semantics")
+@register("semantics")
 def max_tokens_honoured(request: Request, completion: Completion) -> bool:
     """A token limit bounds `usage.completion_tokens`, and a reply cut by it reports `finish_reason: "length"`
     with usage that equals the limit."""
-    limit = _limit(request)
+    limit = completion_limit(request)
     usage = completion.get("usage")
     if limit is None or not isinstance(usage, Mapping) or not isinstance(usage.get("completion_tokens"), int):
         return False
     choices = _choices(completion)
     used = usage["completion_tokens"]
     if used > limit * max(1, len(choices)):
-        raise _fail("max_tokens_honoured", f"completion_tokens <= {limit} per choice", f"completion_tokens {used}")
+        raise fail("max_tokens_honoured", f"completion_tokens <= {limit} per choice", f"completion_tokens {used}")
     if len(choices) == 1 and choices[0].get("finish_reason") == FINISH_LENGTH and used != limit:
-        raise _fail("max_tokens_honoured", f"finish_reason 'length' with completion_tokens == {limit}",
+        raise fail("max_tokens_honoured", f"finish_reason 'length' with completion_tokens == {limit}",
                     f"completion_tokens {used}")
     return True
 
 
-@_register("semantics")
+@register("semantics")
 def stop_sequences_absent(request: Request, completion: Completion) -> bool:
     """No stop sequence appears in the returned text."""
-    stops = _stops(request)
+    stops = stop_list(request)
     if not stops:
         return False
     for choice in _choices(completion):
         content = _message(choice).get("content") or ""
         found = [stop for stop in stops if stop in content]
         if found:
-            raise _fail("stop_sequences_absent", f"no {found[0]!r} in the content", content)
+            raise fail("stop_sequences_absent", f"no {found[0]!r} in the content", content)
     return True
 
 
-@_register("semantics")
+@register("semantics")
 def usage_arithmetic(request: Request, completion: Completion) -> bool:
     """Usage is present (non-streamed, or streamed with `include_usage`) and adds up: total = prompt +
     completion, no count negative, details within their totals."""
@@ -195,22 +136,22 @@ def usage_arithmetic(request: Request, completion: Completion) -> bool:
     if usage is None and streamed:
         return False
     if not isinstance(usage, Mapping):
-        raise _fail("usage_arithmetic", "a usage object", usage)
+        raise fail("usage_arithmetic", "a usage object", usage)
     counts = {key: usage.get(key) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
     if any(not isinstance(v, int) or v < 0 for v in counts.values()):
-        raise _fail("usage_arithmetic", "non-negative integer token counts", counts)
+        raise fail("usage_arithmetic", "non-negative integer token counts", counts)
     if counts["total_tokens"] != counts["prompt_tokens"] + counts["completion_tokens"]:
-        raise _fail("usage_arithmetic", "total_tokens == prompt_tokens + completion_tokens", counts)
+        raise fail("usage_arithmetic", "total_tokens == prompt_tokens + completion_tokens", counts)
     if counts["prompt_tokens"] == 0:
-        raise _fail("usage_arithmetic", "prompt_tokens > 0 for a non-empty prompt", counts)
+        raise fail("usage_arithmetic", "prompt_tokens > 0 for a non-empty prompt", counts)
     details = usage.get("completion_tokens_details") or {}
     reasoning = details.get("reasoning_tokens") if isinstance(details, Mapping) else None
     if isinstance(reasoning, int) and reasoning > counts["completion_tokens"]:
-        raise _fail("usage_arithmetic", "reasoning_tokens <= completion_tokens", usage)
+        raise fail("usage_arithmetic", "reasoning_tokens <= completion_tokens", usage)
     prompt_details = usage.get("prompt_tokens_details") or {}
     cached = prompt_details.get("cached_tokens") if isinstance(prompt_details, Mapping) else None
     if isinstance(cached, int) and cached > counts["prompt_tokens"]:
-        raise _fail("usage_arithmetic", "cached_tokens <= prompt_tokens", usage)
+        raise fail("usage_arithmetic", "cached_tokens <= prompt_tokens", usage)
     return True
 
 
@@ -218,25 +159,25 @@ def _check_token_entries(entries: list[Any], top: int, content: str) -> None:
     text = ""
     for position, entry in enumerate(entries):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("token"), str):
-            raise _fail("logprobs_shape", "entries with a token string", entry)
+            raise fail("logprobs_shape", "entries with a token string", entry)
         alternatives = entry.get("top_logprobs") or []
         if len(alternatives) != top:
-            raise _fail("logprobs_shape", f"{top} top_logprobs per token (top_logprobs={top})",
+            raise fail("logprobs_shape", f"{top} top_logprobs per token (top_logprobs={top})",
                         f"{len(alternatives)} at token {position}")
         levels = [alt.get("logprob") for alt in alternatives]
         if any(not isinstance(v, (int, float)) or v > 0 for v in [entry.get("logprob"), *levels]):
-            raise _fail("logprobs_shape", "log-probabilities <= 0", entry)
+            raise fail("logprobs_shape", "log-probabilities <= 0", entry)
         if levels != sorted(levels, reverse=True):
-            raise _fail("logprobs_shape", "top_logprobs ordered from most to least likely", levels)
+            raise fail("logprobs_shape", "top_logprobs ordered from most to least likely", levels)
         token = entry["token"]
         if entry.get("bytes") is not None and "\ufffd" not in token and entry["bytes"] != list(token.encode()):
-            raise _fail("logprobs_shape", f"bytes == UTF-8 of {token!r}", entry.get("bytes"))
+            raise fail("logprobs_shape", f"bytes == UTF-8 of {token!r}", entry.get("bytes"))
         text += token
     if "\ufffd" not in text and text != content:
-        raise _fail("logprobs_shape", "tokens that concatenate to the content", f"{text!r} vs {content!r}")
+        raise fail("logprobs_shape", "tokens that concatenate to the content", f"{text!r} vs {content!r}")
 
 
-@_register("semantics")
+@register("semantics")
 def logprobs_shape(request: Request, completion: Completion) -> bool:
     """With `logprobs`, each choice's tokens carry `top_logprobs` entries in the asked number, ordered, with
     matching bytes, and concatenate to the content; without it, `logprobs` is null."""
@@ -246,14 +187,14 @@ def logprobs_shape(request: Request, completion: Completion) -> bool:
         logprobs = choice.get("logprobs")
         if not wanted:
             if logprobs is not None:
-                raise _fail("logprobs_shape", "logprobs null when not requested", logprobs)
+                raise fail("logprobs_shape", "logprobs null when not requested", logprobs)
             continue
         content = _message(choice).get("content")
         if not isinstance(content, str):
             continue
         entries = logprobs.get("content") if isinstance(logprobs, Mapping) else None
         if not isinstance(entries, list):
-            raise _fail("logprobs_shape", "logprobs.content as a list of tokens", logprobs)
+            raise fail("logprobs_shape", "logprobs.content as a list of tokens", logprobs)
         _check_token_entries(entries, request.get("top_logprobs") or 0, content)
         judged = True
     return judged
@@ -272,31 +213,43 @@ def _call_name(call: Mapping[str, Any]) -> Any:
     return inner.get("name") if isinstance(inner, Mapping) else None
 
 
-@_register("tools")
+def _call_key(call: Mapping[str, Any]) -> tuple[Any, Any]:
+    return call.get("type") or "function", _call_name(call)
+
+
+def _tool_label(key: tuple[Any, Any]) -> str:
+    return f"{'custom tool' if key[0] == 'custom' else key[0]} {key[1]!r}"
+
+
+@register("tools")
 def tool_choice_honoured(request: Request, completion: Completion) -> bool:
     """`tool_choice` none gives no call, required at least one, a named function or custom tool only that
     tool; `allowed_tools` calls only the listed tools, and at least one in mode required."""
-    choice = request.get("tool_choice")
-    if not request.get("tools") or choice in (None, "auto"):
+    if not request.get("tools"):
         return False
-    named = _named_tool(request)
-    allowed = _allowed_tools(request)
+    mode = tool_choice_mode(request)
+    if mode == "auto":
+        return False
+    named = named_tool(request.get("tool_choice"))
+    allowed = allowed_tools(request.get("tool_choice"))
+    required = mode == "required" or (allowed is not None and allowed[0] == "required")
     judged = False
     for reply_choice in _choices(completion):
         if reply_choice.get("finish_reason") == FINISH_LENGTH:
             continue
         judged = True
-        names = [_call_name(call) for call in _calls(reply_choice)]
-        required = choice == "required" or (allowed is not None and allowed[0] == "required")
-        if choice == "none" and names:
-            raise _fail("tool_choice_honoured", "no tool calls with tool_choice 'none'", names)
-        if required and not names:
-            raise _fail("tool_choice_honoured", "at least one tool call with tool_choice 'required'",
+        keys = [_call_key(call) for call in _calls(reply_choice)]
+        if mode == "none" and keys:
+            raise fail("tool_choice_honoured", "no tool calls with tool_choice 'none'", keys)
+        if required and not keys:
+            raise fail("tool_choice_honoured", "at least one tool call with tool_choice 'required'",
                         _message(reply_choice))
-        if named is not None and (not names or any(name != named for name in names)):
-            raise _fail("tool_choice_honoured", f"calls to {named!r} only", names or _message(reply_choice))
-        if allowed is not None and any(name not in allowed[1] for name in names):
-            raise _fail("tool_choice_honoured", f"calls to the allowed tools {sorted(allowed[1])} only", names)
+        if named is not None and (not keys or any(key != named for key in keys)):
+            raise fail("tool_choice_honoured", f"calls to the {_tool_label(named)} only",
+                        keys or _message(reply_choice))
+        if allowed is not None and any(key not in allowed[1] for key in keys):
+            raise fail("tool_choice_honoured",
+                        f"calls to the allowed tools {sorted(_tool_label(key) for key in allowed[1])} only", keys)
     return judged
 
 
@@ -349,12 +302,12 @@ def _call_error(tools: Mapping[str, Mapping[str, Mapping[str, Any]]],
     return content_error(name, tools[kind][name], text)
 
 
-@_register("tools")
+@register("tools")
 def tool_arguments_valid(request: Request, completion: Completion) -> bool:
     """Each call names a declared tool of its kind: a function call's `arguments` is a JSON string that
     validates against the function's `parameters` (strict tools included), a custom tool call's `input`
     is a string that matches the tool's regex grammar when it has one."""
-    tools = {kind: _tools(request, kind) for kind in TOOL_CALL_TEXT}
+    tools = {kind: tools_of_kind(request, kind) for kind in TOOL_CALL_TEXT}
     applied = False
     for choice in _choices(completion):
         if choice.get("finish_reason") == FINISH_LENGTH:
@@ -363,35 +316,35 @@ def tool_arguments_valid(request: Request, completion: Completion) -> bool:
             applied = True
             problem = _call_error(tools, call)
             if problem is not None:
-                raise _fail("tool_arguments_valid", *problem)
+                raise fail("tool_arguments_valid", *problem)
     return applied
 
 
-@_register("tools")
+@register("tools")
 def tool_call_message(request: Request, completion: Completion) -> bool:
     """A message with tool calls has `content: null`, and `finish_reason` is `"tool_calls"` exactly when
     the model chose to call (a forced, named tool may also finish with `"stop"`)."""
     applied = False
-    named = _named_tool(request)
+    named = named_tool(request.get("tool_choice")) is not None
     for choice in _choices(completion):
         calls = _calls(choice)
         finish = choice.get("finish_reason")
         if calls:
             applied = True
             if _message(choice).get("content") is not None:
-                raise _fail("tool_call_message", "content null alongside tool_calls", _message(choice).get("content"))
+                raise fail("tool_call_message", "content null alongside tool_calls", _message(choice).get("content"))
             allowed = (FINISH_TOOL_CALLS, FINISH_STOP) if named else (FINISH_TOOL_CALLS,)
             if finish not in allowed and finish != FINISH_LENGTH:
-                raise _fail("tool_call_message", f"finish_reason in {allowed} with tool calls", finish)
+                raise fail("tool_call_message", f"finish_reason in {allowed} with tool calls", finish)
         elif finish == FINISH_TOOL_CALLS:
-            raise _fail("tool_call_message", "tool_calls in a message that finishes with 'tool_calls'",
+            raise fail("tool_call_message", "tool_calls in a message that finishes with 'tool_calls'",
                         _message(choice))
     return applied
 
 
 # -- structured outputs -------------------------------------------------------------------------------
 
-@_register("structured")
+@register("structured")
 def structured_output_valid(request: Request, completion: Completion) -> bool:
     """With `response_format` json_object the content parses as a JSON object; with json_schema it also
     validates against the schema."""
@@ -408,13 +361,13 @@ def structured_output_valid(request: Request, completion: Completion) -> bool:
         try:
             value = json.loads(content) if isinstance(content, str) else None
         except ValueError:
-            raise _fail("structured_output_valid", "content that parses as JSON", content) from None
+            raise fail("structured_output_valid", "content that parses as JSON", content) from None
         if not isinstance(value, dict):
-            raise _fail("structured_output_valid", "a JSON object", content)
+            raise fail("structured_output_valid", "a JSON object", content)
         if kind == "json_schema":
             problem = subschema_error(response_format["json_schema"].get("schema") or {}, value)
             if problem is not None:
-                raise _fail("structured_output_valid", "content valid against the response schema", problem)
+                raise fail("structured_output_valid", "content valid against the response schema", problem)
     return judged
 
 
@@ -430,17 +383,17 @@ def _outputs(completion: Completion) -> list[tuple[Any, Any, Any]]:
     ]
 
 
-@_register("consistency")
+@register("consistency")
 def stream_matches_non_stream(request: Request, completion: Completion, streamed: Completion) -> bool:
     """The same seeded request gives the same text, tool calls and finish reasons streamed or not."""
     plain, assembled = _outputs(completion), _outputs(streamed)
     if plain != assembled:
-        raise _fail("stream_matches_non_stream", f"the non-streamed output {clip(plain, 150)}",
+        raise fail("stream_matches_non_stream", f"the non-streamed output {clip(plain, 150)}",
                     f"streamed {clip(assembled, 150)}")
     return True
 
 
-@_register("consistency")
+@register("consistency")
 def seed_reproducible(request: Request, completion: Completion, again: Completion) -> bool:
     """The same request with the same `seed` gives the same output (OpenAI promises this on a best-effort
     basis, so it is a warning unless strict)."""
@@ -448,57 +401,12 @@ def seed_reproducible(request: Request, completion: Completion, again: Completio
         return False
     first, second = _outputs(completion), _outputs(again)
     if first != second:
-        raise _fail("seed_reproducible", f"the same output twice {clip(first, 150)}", clip(second, 150))
-    return True
-
-
-# -- errors -------------------------------------------------------------------------------------------
-
-def _seen_status(status: int) -> str:
-    return "no reply (timeout or dropped connection)" if status == 0 else f"status {status}"
-
-
-@_register("errors")
-def error_not_5xx(status: int, body: Any) -> bool:
-    """An invalid request gets a 4xx: never a 5xx, never a success."""
-    if not 400 <= status < 500:
-        raise _fail("error_not_5xx", "a 4xx status for an invalid request", _seen_status(status))
-    return True
-
-
-def _status_check(name: str, kind: str, doc: str) -> Callable[[int, Any], bool]:
-    expected = error_kind(kind).status
-
-    def check(status: int, body: Any) -> bool:
-        if status != expected:
-            raise _fail(name, f"status {expected}", _seen_status(status))
-        return True
-
-    check.__name__ = check.__qualname__ = name
-    check.__doc__ = doc
-    return _register("errors")(check)
-
-
-error_status_400 = _status_check("error_status_400", "invalid_request",
-                                 "A request the API rejects as invalid gets exactly 400 (not 422 or another 4xx).")
-unknown_model_404 = _status_check("unknown_model_404", "model_not_found",
-                                  "A request for a model the server does not have gets 404.")
-auth_required_401 = _status_check("auth_required_401", "invalid_api_key",
-                                  "A missing or wrong API key gets 401 (checked with --require-auth).")
-
-
-@_register("errors")
-def error_envelope(status: int, body: Any) -> bool:
-    """An error body is `{"error": {"message", "type", "param", "code"}}` with `code` a string or null."""
-    problem = schema_error("error", body)
-    if problem is not None:
-        raise _fail("error_envelope", 'the envelope {"error": {message, type, param, code}}',
-                    f"{problem}: {clip(body, 160)}")
+        raise fail("seed_reproducible", f"the same output twice {clip(first, 150)}", clip(second, 150))
     return True
 
 
 def completion_checks(streamed: bool) -> list[Callable[[Request, Completion], bool]]:
     """The single-reply completion checks in catalogue order, for a streamed or a non-streamed reply."""
-    return [globals()[info.name] for info in CATALOGUE.values()
-            if info.area in ("shape", "semantics", "tools", "structured") and info.name != "accepts_valid_request"
-            and (info.on_stream or not streamed)]
+    return [info.function for info in CATALOGUE.values()
+            if info.function is not None and info.area in ("shape", "semantics", "tools", "structured")
+            and info.name != "accepts_valid_request" and (info.on_stream or not streamed)]

@@ -1,7 +1,8 @@
 """Runs the check groups against a server with Hypothesis and gathers what every check saw.
 
-Each group is one Hypothesis property run programmatically (seeded, no example database, no deadline).
-A failing check raises an exception class of its own, so Hypothesis shrinks a minimal request for each
+Each group part first sends its covering examples (the smallest example for each variant it claims),
+then is one Hypothesis property run programmatically (seeded, no example database, no deadline). A
+failing check raises an exception class of its own, so Hypothesis shrinks a minimal request for each
 failing check; the run keeps, per check, the smallest request that failed it.
 """
 
@@ -9,19 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
 from mockserver.contract import model_info
 
-from .checks import CATALOGUE
-from .client import BudgetExhausted, Client, ServerUnreachable
-from .defaults import DEFAULT_MAX_EXAMPLES
-from .groups import GROUPS, Group, Outcome
-from .outcome import failure_type
-from .strategies import InvalidCase
+from conformance.checks import CATALOGUE
+from conformance.checks.outcome import failure_type
+from conformance.engine.client import BudgetExhausted, Client, ServerUnreachable, ServerUnresponsive
+from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES
+from conformance.engine.groups import GROUPS, Group, Outcome, Part
+from conformance.engine.result import CheckRecord, Failure, GroupRecord, RunResult
+from conformance.generate.invalid import InvalidCase
 
 WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""
@@ -45,77 +47,6 @@ class Options:
     """A token limit added to valid requests that set none, for slow or paid servers."""
 
 
-@dataclass
-class Failure:
-    check: str
-    group: str
-    expected: str
-    seen: str
-    request: Any
-    curl: str
-    size: int
-
-
-@dataclass
-class CheckRecord:
-    name: str
-    area: str
-    doc: str
-    passed: int = 0
-    failed: int = 0
-    warning: bool = False
-    groups: list[str] = field(default_factory=list)
-    failures: dict[str, Failure] = field(default_factory=dict)
-    """Per group, the smallest request that failed this check there."""
-
-    @property
-    def status(self) -> str:
-        if self.failed:
-            return "warn" if self.warning else "fail"
-        return "pass" if self.passed else "not exercised"
-
-
-@dataclass
-class GroupRecord:
-    name: str
-    doc: str
-    examples: int = 0
-    requests: int = 0
-    failing_checks: set[str] = field(default_factory=set)
-    stopped: str | None = None
-    """Why the group ended early ("request budget reached"), if it did."""
-    shrink_capped: bool = False
-    """Shrinking some failure stopped at the group's request allowance (its request may not be minimal)."""
-
-
-@dataclass
-class RunResult:
-    base_url: str
-    model: str
-    seed: int
-    max_examples: int
-    max_requests: int
-    checks: dict[str, CheckRecord]
-    groups: dict[str, GroupRecord]
-    requests: int = 0
-
-    @property
-    def failing_checks(self) -> list[str]:
-        return [name for name, record in self.checks.items() if record.status == "fail"]
-
-    @property
-    def failures(self) -> list[Failure]:
-        return [f for r in self.checks.values() if r.status == "fail" for f in r.failures.values()]
-
-    @property
-    def warnings(self) -> list[Failure]:
-        return [f for r in self.checks.values() if r.status == "warn" for f in r.failures.values()]
-
-    @property
-    def ok(self) -> bool:
-        return not self.failures
-
-
 Progress = Callable[[GroupRecord, int], None]
 
 
@@ -131,19 +62,21 @@ def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool
     return chosen
 
 
-def estimate(groups: Sequence[Group], max_examples: int) -> int:
-    """Requests a conforming server gets. Each failure found costs more: shrinking it (up to
+def estimate(groups: Sequence[Group], max_examples: int, model: str) -> int:
+    """Requests a conforming server gets at most: one covering example per claimed variant (fewer when one
+    example covers several), then the random ones. Each failure found costs more: shrinking it (up to
     SHRINK_ALLOWANCE times a run's requests) and a further round of search (up to ROUNDS runs)."""
-    return sum(group.requests_per_example * group.example_scale * max_examples for group in groups)
+    return sum(group.requests_per_example * (group.example_scale * max_examples + len(group.claimed(model)))
+               for group in groups)
 
 
 class _StopPart(BaseException):
     """Ends a Hypothesis run at once: a BaseException, so Hypothesis neither retries nor shrinks it."""
 
-    def __init__(self, reason: str, unreachable: ServerUnreachable | None = None) -> None:
+    def __init__(self, reason: str, cause: ServerUnreachable | ServerUnresponsive | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.unreachable = unreachable
+        self.cause = cause
 
 
 def _payload(example: Any) -> tuple[Any, bytes | None]:
@@ -179,9 +112,12 @@ class Runner:
     def _warning_only(self, check: str) -> bool:
         return check in WARN_ONLY and not self.options.strict_seed
 
-    def _record(self, group: Group, where: str, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
+    def _record(self, group: Group, where: str, part: Part, example: Any, outcomes: list[Outcome]) -> list[Outcome]:
         stats = self.result.groups[group.name]
         stats.examples += 1
+        if part.coverage is not None:
+            seen = set(stats.covered) | part.coverage.classify(example)
+            stats.covered = [variant for variant in stats.claimed if variant in seen]
         payload, raw = _payload(example)
         failing = []
         for name, violation in outcomes:
@@ -201,67 +137,86 @@ class Runner:
             known = record.failures.get(where)
             if known is None or size <= known.size:
                 record.failures[where] = Failure(name, where, violation.expected, violation.seen, sent,
-                                                 self.client.curl(sent, sent_raw), size)
+                                                 self.client.curl(sent, sent_raw), size, violation.exchange)
         return failing
 
     def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:
-        """One Hypothesis run per part of the group, so a failure early in one part does not stop the
-        others from being explored. The group stops once the client has sent `limit` requests."""
-        stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc)
+        """Per part of the group, its covering examples and then one Hypothesis run, so a failure early in
+        one part does not stop the others from being explored. The group stops once the client has sent
+        `limit` requests."""
+        parts = group.parts(self.options.model)
+        stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc,
+                                                             claimed=group.claimed(self.options.model))
         group_limit = self.client.max_requests if limit is None else limit
         start = self.client.sent
-        parts = group.parts(self.options.model)
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
-        for position, (where, strategy) in enumerate(parts.items()):
+        for position, (where, part) in enumerate(parts.items()):
             share = (group_limit - self.client.sent) // (len(parts) - position)
             self._limit = min(group_limit, self.client.sent + max(1, share))
+            stop = self._run_covering(group, where, part, group.covering(self.options.model, where))
+            # A covering example is the smallest of its variant, not of the failure it shows: the first
+            # random round mutes nothing, so it shrinks any failure it meets again to a smaller request.
             muted: frozenset[str] = frozenset()
-            for attempt in range(ROUNDS):
+            for attempt in range(ROUNDS if stop is None else 0):
                 before = set(stats.failing_checks)
-                stop = self._run_part(group, where, strategy, examples, muted, self.options.seed + attempt)
-                if stop == "budget":
-                    stats.stopped = "request budget reached"
-                    break
-                if stop == "share":
-                    stats.stopped = "its share of the request budget reached"
-                    break
+                stop = self._run_part(group, where, part, examples, muted, self.options.seed + attempt)
                 stats.shrink_capped = stats.shrink_capped or stop == "shrink"
-                if stats.failing_checks <= before:
+                if stop in ("budget", "share") or stats.failing_checks <= before:
                     break
                 muted = frozenset(stats.failing_checks)
-            if stats.stopped == "request budget reached":
+            if stop == "budget":
+                stats.stopped = "request budget reached"
                 break
+            if stop == "share":
+                stats.stopped = "its share of the request budget reached"
         stats.requests = self.client.sent - start
         self.result.requests = self.client.sent
         return stats
 
-    def _run_part(self, group: Group, where: str, strategy: Any, examples: int, muted: frozenset[str],
+    def _probe(self, group: Group, where: str, part: Part, example: Any) -> list[Outcome]:
+        """Send one example and record what the checks said; the failing checks. Raises `_StopPart` when
+        the budget or the server ends the part."""
+        if self.client.sent >= self._limit:
+            raise _StopPart("budget" if self._limit >= self.client.max_requests else "share")
+        try:
+            outcomes = group.probe(self.client, example)
+        except BudgetExhausted:
+            raise _StopPart("budget") from None
+        except (ServerUnreachable, ServerUnresponsive) as exc:
+            raise _StopPart("unreachable", exc) from None
+        failing = self._record(group, where, part, example, outcomes)
+        if self.progress is not None:
+            stats = self.result.groups[group.name]
+            self.progress(stats, len(stats.failing_checks))
+        return failing
+
+    def _run_covering(self, group: Group, where: str, part: Part, examples: list[Any]) -> str | None:
+        """The covering examples, in turn; the reason they were cut short, if they were."""
+        for example in examples:
+            try:
+                self._probe(group, where, part, self._capped(example))
+            except _StopPart as stop:
+                if stop.cause is not None:
+                    raise stop.cause from None
+                return stop.reason
+        return None
+
+    def _run_part(self, group: Group, where: str, part: Part, examples: int, muted: frozenset[str],
                   run_seed: int) -> str | None:
         """One Hypothesis run; the reason it was cut short ("budget", "share", "shrink"), if it was.
-        Checks in `muted` already failed (and were shrunk) in an earlier round: they are still recorded
-        but no longer stop the search, so they cannot hide other failures."""
-        stats = self.result.groups[group.name]
+        Checks in `muted` already failed (and were shrunk) earlier: they are still recorded but no
+        longer stop the search, so they cannot hide other failures."""
         cap = self.client.sent + group.requests_per_example * examples * (1 + SHRINK_ALLOWANCE)
 
         @seed(run_seed)
         @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
                   phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False)
-        @given(strategy.map(self._capped))
+        @given(part.strategy.map(self._capped))
         def prop(example: Any) -> None:
-            if self.client.sent >= self._limit:
-                raise _StopPart("budget" if self._limit >= self.client.max_requests else "share")
             if self.client.sent >= cap:
                 raise _StopPart("shrink")
-            try:
-                outcomes = group.probe(self.client, example)
-            except BudgetExhausted:
-                raise _StopPart("budget") from None
-            except ServerUnreachable as exc:
-                raise _StopPart("unreachable", exc) from None
-            failing = [f for f in self._record(group, where, example, outcomes) if f[0] not in muted]
-            if self.progress is not None:
-                self.progress(stats, len(stats.failing_checks))
+            failing = [f for f in self._probe(group, where, part, example) if f[0] not in muted]
             if failing:
                 name, violation = failing[0]
                 raise failure_type(name)(name, violation.expected, violation.seen)
@@ -272,21 +227,31 @@ class Runner:
             stop = _find_stop(exc)
             if stop is None and not isinstance(exc, Exception):
                 raise
-            if stop is not None and stop.unreachable is not None:
-                raise stop.unreachable from None
+            if stop is not None and stop.cause is not None:
+                raise stop.cause from None
             return stop.reason if stop is not None else None
         return None
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
         """Every group in turn; `done` hears about each as it ends. Each group may spend an equal share of
-        what is left of the budget, so a server that fails a lot cannot starve the last groups."""
+        what is left of the budget, so a server that fails a lot cannot starve the last groups. A server
+        that stops answering ends the run: what was found so far is kept, and `aborted` says why."""
         for position, group in enumerate(groups):
-            if self.client.sent >= self.client.max_requests:
-                stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc,
-                                                                     stopped="request budget reached")
+            if self.result.aborted is not None or self.client.sent >= self.client.max_requests:
+                reason = "the run stopped: the server stopped answering" if self.result.aborted else \
+                    "request budget reached"
+                stats = self.result.groups[group.name] = GroupRecord(
+                    group.name, group.doc, stopped=reason, claimed=group.claimed(self.options.model))
             else:
                 share = (self.client.max_requests - self.client.sent) // (len(groups) - position)
-                stats = self.run_group(group, self.client.sent + max(1, share))
+                start = self.client.sent
+                try:
+                    stats = self.run_group(group, self.client.sent + max(1, share))
+                except (ServerUnreachable, ServerUnresponsive) as exc:
+                    self.result.aborted = str(exc)
+                    stats = self.result.groups[group.name]
+                    stats.stopped = "the server stopped answering"
+                    stats.requests = self.client.sent - start
             if done is not None:
                 done(stats)
         self.result.requests = self.client.sent

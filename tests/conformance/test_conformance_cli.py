@@ -12,14 +12,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from conformance import checks
+from conformance import checks, report
 from conformance.cli import main
-from conformance.client import Client
+from conformance.engine.client import Client
 from mockserver import Config, MockServer
 from mockserver.contract import known_models
 
 QUICK = ["--only", "shape", "--only", "errors", "--max-examples", "3"]
-REPORT_SCHEMA = json.loads((Path(checks.__file__).parent / "report.schema.json").read_text())
+REPORT_SCHEMA = json.loads((Path(report.__file__).parent / "report.schema.json").read_text())
 
 
 def _exit_code(argv: list[str]) -> int:
@@ -34,15 +34,19 @@ def test_passes_on_the_mock_with_exit_0(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "about " in err and "requests" in err
     assert "shape" in err and "0 failing" in err
+    assert "covered 10/10: system message" in err
     document = json.loads(report.read_text())
     jsonschema.validate(document, REPORT_SCHEMA)
-    assert document["ok"] is True and document["failures"] == []
+    assert document["ok"] is True and document["failures"] == [] and document["aborted"] is None
+    groups = {group["name"]: group for group in document["groups"]}
+    assert "unknown model" in groups["errors"]["covered"] and groups["errors"]["not_covered"] == []
     suites = ET.parse(junit).getroot()
     assert suites.tag == "testsuites"
     assert {case.get("name") for case in suites.iter("testcase")} == set(checks.CATALOGUE)
     assert not list(suites.iter("failure"))
     text = markdown.read_text()
     assert "| Area | Check | Result |" in text and "| `completion_schema` | pass |" in text
+    assert "| `shape` | " in text and "covered 10/10" in text
 
 
 def test_a_failing_check_exits_1_with_reproducer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -56,6 +60,7 @@ def test_a_failing_check_exits_1_with_reproducer(tmp_path: Path, capsys: pytest.
     jsonschema.validate(document, REPORT_SCHEMA)
     failure = next(f for f in document["failures"] if f["check"] == "error_status_400")
     assert failure["expected"] == "status 400" and failure["seen"] == "status 422"
+    assert failure["exchange"].startswith("HTTP 422, Content-Type: application/json")
     failed_cases = [case.get("name") for case in ET.parse(junit).getroot().iter("testcase")
                     if case.find("failure") is not None]
     assert "error_status_400" in failed_cases

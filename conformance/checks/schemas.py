@@ -1,0 +1,47 @@
+"""Validation against the contract's JSON Schemas (`fixtures/schemas/`), with a readable first error.
+
+jsonschema loads on the first validation, so that importing the checks stays cheap for projects that
+call only a few of them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+from mockserver.contract import schema
+
+if TYPE_CHECKING:
+    import jsonschema
+
+
+@functools.cache
+def validator(name: str) -> jsonschema.Draft202012Validator:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(schema(name))
+
+
+def _first_error(validating: Any, instance: Any) -> str | None:
+    from jsonschema.exceptions import best_match
+
+    try:
+        error = best_match(validating.iter_errors(instance))
+    except RecursionError:
+        return "a value nested too deeply to validate"
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+    return f"at {where}: {error.message}"
+
+
+def schema_error(name: str, instance: Any) -> str | None:
+    """None when `instance` validates against schema `name`, else where and why it does not."""
+    return _first_error(validator(name), instance)
+
+
+def subschema_error(document: dict[str, Any], instance: Any) -> str | None:
+    """The same for a schema that arrives in a request (tool parameters, response_format)."""
+    import jsonschema
+
+    return _first_error(jsonschema.Draft202012Validator(document), instance)
