@@ -23,10 +23,14 @@ REDACTED = "[redacted]"
 
 
 def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header names lowercased; secret values replaced, keeping an Authorization scheme readable."""
+    """Header names lowercased; secret values replaced, keeping an Authorization scheme readable. Bytes
+    that were not UTF-8 (aiohttp keeps them as surrogate escapes) become backslash escapes, so an entry
+    can always be written as JSON."""
     out: dict[str, str] = {}
     for name, value in headers:
         lowered = name.lower()
+        if not value.isascii():
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
         if lowered in SECRET_HEADERS:
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} {REDACTED}" if rest and lowered.endswith("authorization") else REDACTED

@@ -15,6 +15,7 @@ from mockserver.http.middleware import (
     stamp_headers,
 )
 from mockserver.http.pipeline import handler
+from mockserver.http.protocol import expect_handler
 
 API_PREFIXES = ("/v1", "")
 
@@ -29,7 +30,7 @@ def create_app(config: Config | None = None) -> web.Application:
         serve = handler(endpoint)
         for prefix in API_PREFIXES:
             for path in endpoint.paths:
-                app.router.add_route(endpoint.method, prefix + path, serve)
+                app.router.add_route(endpoint.method, prefix + path, serve, expect_handler=expect_handler)
     app.on_response_prepare.append(stamp_headers)
     admin.install(app, config)
     return app

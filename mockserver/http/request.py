@@ -60,7 +60,12 @@ async def read_json(request: web.Request, config: Config) -> Any:
     if request.content_length is not None and request.content_length > config.max_body_bytes:
         raise ApiError("request_too_large", f"The request body is too large: {request.content_length} bytes, "
                        f"at most {config.max_body_bytes} are accepted.")
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError as exc:
+        # The framing or Content-Encoding broke part-way through the body (bad chunks, invalid gzip).
+        reason = " ".join(str(exc).split())
+        raise ApiError("invalid_request", f"The request body could not be read: {reason}.") from None
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
