@@ -16,6 +16,7 @@ from typing import Any
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
 from mockserver.core.generate import prose
 from mockserver.core.generate.audio import audio_message, audio_tokens
+from mockserver.core.generate.budget import Budget
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.generate.seeding import (
     content_digest,
@@ -115,8 +116,8 @@ def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
     return base + (rng.randrange(base // 4 + 1) if base else 0)
 
 
-def _text_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str]:
-    shaped = structured_tokens(request, rng)
+def _text_tokens(request: Mapping[str, Any], rng: random.Random, work: Budget) -> list[str]:
+    shaped = structured_tokens(request, rng, work)
     if shaped is not None:
         return vllm_text(request, shaped)
     banned, forced = _bias(request)
@@ -158,9 +159,10 @@ def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
     return tuple(token_logprobs(rng_for(digest, "logprobs", index), list(tokens), top))
 
 
-def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
+            work: Budget) -> tuple[ChoicePlan, int]:
     """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks."""
-    choice, spent = _answer(request, digest, index, context)
+    choice, spent = _answer(request, digest, index, context, work)
     if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
         return choice, spent
     rng = rng_for(digest, "reasoning", index)
@@ -168,7 +170,8 @@ def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
     return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
 
 
-def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
+            work: Budget) -> tuple[ChoicePlan, int]:
     """One choice (text, tool calls or refusal) and the reasoning tokens spent on it."""
     rng = rng_for(digest, "choice", index)
     budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
@@ -179,14 +182,14 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
             tokens, finish = tokens[:budget], FINISH_LENGTH
         return ChoicePlan(index=index, finish_reason=finish, refusal_tokens=tuple(tokens),
                           logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
-    reply = plan_tool_reply(request, digest, index)
+    reply = plan_tool_reply(request, digest, index, work)
     if reply is not None:
         calls, cut = _cut_calls(reply.calls, budget)
         finish = FINISH_LENGTH if cut else reply.finish_reason
         if reply.legacy:
             return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0]), reasoning
         return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls), reasoning
-    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng), _stops(request))
+    tokens, _stopped = _cut_at_stop(_text_tokens(request, rng, work), _stops(request))
     finish = FINISH_STOP
     if budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
@@ -246,12 +249,14 @@ def completion_id(context: Context, digest: bytes) -> str:
 
 
 def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionPlan:
-    """The whole reply to a validated request, as data."""
+    """The whole reply to a validated request, as data. Its choices share one `Budget` for drawing
+    arguments and structured content; what it cannot pay for takes the witnesses validation found."""
     digest = content_digest(request, context.server_seed)
+    work = Budget()
     choices = []
     reasoning = 0
     for index in range(request.get("n") or 1):
-        choice, spent = _choice(request, digest, index, context)
+        choice, spent = _choice(request, digest, index, context, work)
         choices.append(choice)
         reasoning += spent
     return CompletionPlan(
