@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from aiohttp import web
 
 from mockserver.controls.config import Config
@@ -14,10 +16,17 @@ from mockserver.http.middleware import (
     journal_middleware,
     stamp_headers,
 )
-from mockserver.http.pipeline import handler
+from mockserver.http.pipeline import WORKERS_KEY, handler
 from mockserver.http.protocol import expect_handler
 
 API_PREFIXES = ("/v1", "")
+_WORKERS = 2
+"""Threads for heavy requests: enough that one slow request does not queue the next, few enough that
+the event loop still gets its share of the interpreter."""
+
+
+async def _stop_workers(app: web.Application) -> None:
+    app[WORKERS_KEY].shutdown(wait=False, cancel_futures=True)
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -26,6 +35,8 @@ def create_app(config: Config | None = None) -> web.Application:
     app = web.Application(middlewares=[journal_middleware, envelope_middleware],
                           client_max_size=config.max_body_bytes + 1)
     app[STATE_KEY] = DoubleState(config)
+    app[WORKERS_KEY] = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mockserver-work")
+    app.on_cleanup.append(_stop_workers)
     for endpoint in ENDPOINTS.values():
         serve = handler(endpoint)
         for prefix in API_PREFIXES:

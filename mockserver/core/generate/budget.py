@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-REQUEST_STEPS = 200_000
-"""Steps one request's schema checks may take (and, separately, its reply's generation): about a
-quarter of a second of one core, whatever the request holds."""
+REQUEST_STEPS = 250_000
+"""Steps one request's schema checks may take (and, separately, its reply's generation). A step is
+about a microsecond of one core (costlier work is charged several steps), so a request that runs out
+has held a core for about a quarter of a second."""
 MATCH_SECONDS = 0.05
 """Time one regular-expression match against a candidate may take."""
 
@@ -27,22 +28,24 @@ MATCH_SECONDS = 0.05
 class BudgetExceeded(Exception):
     """The request asks for more work than the mock spends on one request."""
 
-    def __init__(self, limit: int, path: Sequence[Any] = ()) -> None:
-        super().__init__(f"the schema needs more than the {limit:,} steps of work the mock spends on one request")
+    def __init__(self, limit: int, path: Sequence[Any] | None = None) -> None:
+        super().__init__(f"this needs more than the {limit:,} steps of work the mock spends on one request")
         self.limit = limit
-        self.path = tuple(path)
+        self.path = None if path is None else tuple(path)
+        """Where in the schema the budget ran out; None where there is no schema (a bare pattern)."""
 
     def at(self, path: Sequence[Any]) -> BudgetExceeded:
         """The same exhaustion, located at `path` when it was not located yet."""
-        return self if self.path else BudgetExceeded(self.limit, path)
+        return self if self.path is not None else BudgetExceeded(self.limit, path)
 
     @property
     def pointer(self) -> str:
-        shown = self.path if len(self.path) <= 12 else (*self.path[:12], "...")
+        path = self.path or ()
+        shown = path if len(path) <= 12 else (*path[:12], "...")
         return "#" + "".join(f"/{part}" for part in shown)
 
     def __str__(self) -> str:
-        return f"{self.args[0]} (at {self.pointer})"
+        return self.args[0] if self.path is None else f"{self.args[0]} (at {self.pointer})"
 
 
 class Budget:
@@ -54,7 +57,7 @@ class Budget:
         self.limit = limit
         self.spent = 0
 
-    def spend(self, steps: int = 1, path: Sequence[Any] = ()) -> None:
+    def spend(self, steps: int = 1, path: Sequence[Any] | None = None) -> None:
         self.spent += steps
         if self.spent > self.limit:
             raise BudgetExceeded(self.limit, path)

@@ -56,6 +56,11 @@ MAX_LENGTH = 100_000
 _OPTIONAL_PROPERTY_ODDS = 0.6
 _NULL_ODDS = 0.25
 _DEFAULT_SPAN = 100
+_VALUE_STEPS = 5
+_FAKER_STEPS = 20
+"""What drawing a value costs in steps, and a realistic string from Faker on top (tens of microseconds)."""
+_KEYWORD_STEPS = 2
+"""What checking one keyword against a candidate costs (for `not` and `oneOf`)."""
 _NOT_ATTEMPTS = 8
 """Draws tried for a schema with `not` before it counts as unsatisfiable."""
 _MERGE_AS_ALL_OF = ("$ref", "anyOf", "oneOf")
@@ -255,7 +260,7 @@ def _counted(keyword: Callable[..., Any]) -> Callable[..., Any]:
     def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
         budget = _ACTIVE_BUDGET.get()
         if budget is not None:
-            budget.spend()
+            budget.spend(_KEYWORD_STEPS)
         return keyword(validator, value, instance, schema)
     return check
 
@@ -341,6 +346,7 @@ class _Generator:
         return _merge(base, extra, path)
 
     def faker(self) -> Faker:
+        self.budget.spend(_FAKER_STEPS)
         fake = _faker()
         fake.seed_instance(self.rng.getrandbits(64))
         return fake
@@ -381,7 +387,7 @@ class _Generator:
             raise exc.at(path) from None
 
     def located_value(self, schema: Any, path: tuple[Any, ...], depth: int, hint: str | None) -> Any:
-        self.budget.spend(1, path)
+        self.budget.spend(_VALUE_STEPS, path)
         if depth > HARD_DEPTH:
             raise UnsatisfiableSchema("the schema's recursion has no finite instance", path)
         self.values += 1
@@ -588,7 +594,8 @@ class _Generator:
         self.rng.shuffle(candidates)
         for k in candidates:
             exact = unit * k
-            value: int | float = int(exact) if exact.denominator == 1 else float(exact)
+            whole = exact.denominator == 1 and (integer or _INT_MIN <= exact <= _INT_MAX)
+            value: int | float = int(exact) if whole else float(exact)
             if (low_open and value == low) or (high_open and value == high) or not low <= value <= high:
                 continue
             quotient = value / raw if isinstance(raw, float) else 0

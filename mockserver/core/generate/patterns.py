@@ -39,6 +39,8 @@ _BOUNDED_EXTRA = 8
 MAX_REPEAT = 10_000
 _STEPS_PER_PATTERN_CHAR = 8
 """What compiling costs, per character of the pattern (parsing is Python code, linear in the length)."""
+_STEPS_PER_NODE = 3
+"""What walking one node of the parse tree costs."""
 _PRINTABLE = string.ascii_letters + string.digits + " -_.,:;!?@#%&/()"
 _CATEGORIES = {
     _c.CATEGORY_DIGIT: string.digits,
@@ -81,7 +83,7 @@ class _Walker:
 
     def node(self, op: Any, arg: Any) -> str:
         rng = self.rng
-        self.budget.spend()
+        self.budget.spend(_STEPS_PER_NODE)
         if op is _c.LITERAL:
             return chr(arg)
         if op is _c.NOT_LITERAL:
@@ -125,18 +127,33 @@ def _shown(pattern: str) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> tuple[Any, regex.Pattern[str]]:
+def _parsed(pattern: str) -> tuple[Any, int]:
+    """The parse tree and the length of the shortest match."""
     try:
-        return _sre_parse.parse(pattern), regex.compile(pattern)
-    except (re.error, regex.error, OverflowError, RecursionError) as exc:
+        tree = _sre_parse.parse(pattern)
+        return tree, tree.getwidth()[0]
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise PatternError(f"invalid regular expression {_shown(pattern)}: {exc}") from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    try:
+        return regex.compile(pattern)
+    except (regex.error, OverflowError, RecursionError) as exc:
         raise PatternError(f"invalid regular expression {_shown(pattern)}: {exc}") from None
 
 
 def compile_pattern(pattern: str, budget: Budget | None = None) -> tuple[Any, regex.Pattern[str]]:
     """The parse tree to walk and the compiled pattern to check with; cached, as tools repeat per turn
-    (the steps are spent on every call all the same, so a request's fate does not hang on the cache)."""
-    (budget or Budget()).spend(len(pattern) * _STEPS_PER_PATTERN_CHAR)
-    return _compiled(pattern)
+    (the steps are spent on every call all the same, so a request's fate does not hang on the cache).
+    Compiling costs steps for the pattern's length and for its shortest match, which `regex` spells out
+    when it compiles exact repetitions (`((a{100}){100}){100}` is a million characters)."""
+    budget = budget or Budget()
+    budget.spend(len(pattern) * _STEPS_PER_PATTERN_CHAR)
+    tree, shortest = _parsed(pattern)
+    budget.spend(shortest)
+    return tree, _compiled(pattern)
 
 
 def _found(compiled: regex.Pattern[str], pattern: str, text: str) -> bool:
