@@ -20,9 +20,10 @@ from mockserver.http.pipeline import WORKERS_KEY, handler
 from mockserver.http.protocol import expect_handler
 
 API_PREFIXES = ("/v1", "")
-_WORKERS = 2
-"""Threads for heavy requests: enough that one slow request does not queue the next, few enough that
-the event loop still gets its share of the interpreter."""
+_WORKERS = 1
+"""Threads for heavy requests. One: heavy requests queue behind each other, and the event loop shares
+the interpreter with a single busy thread, which keeps cheap requests at a few milliseconds (measured
+in `benchmarks/hostile.py`; with two threads they waited several times longer)."""
 
 
 async def _stop_workers(app: web.Application) -> None:

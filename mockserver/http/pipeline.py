@@ -88,7 +88,9 @@ def _heavy(payload: Any, size: int) -> bool:
     """Whether validating and planning this request may take more than a fraction of a millisecond."""
     if size > _HEAVY_BYTES:
         return True
-    return isinstance(payload, dict) and (not _HEAVY_PARAMETERS.isdisjoint(payload) or payload.get("n", 1) not in (1, None))
+    if not isinstance(payload, dict):
+        return False
+    return not _HEAVY_PARAMETERS.isdisjoint(payload) or payload.get("n", 1) not in (1, None)
 
 
 async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], *args: Any) -> Result:

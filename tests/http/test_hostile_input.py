@@ -176,9 +176,10 @@ def _grammar(definition: str) -> dict[str, Any]:
 WIDE = {"type": "object", "required": [f"p{i}" for i in range(20)], "properties": {
     f"p{i}": {"type": "array", "minItems": 50, "items": {"type": "array", "minItems": 50, "items": {
         "type": "string", "minLength": 40}}} for i in range(20)}}
+GRAMMAR = "tools.[0].custom.format.grammar.definition"
 BUDGET_CASES = [
-    ("nested exact repetition", {"tools": [_grammar("((a{100}){100}){100}")]}, "tools.[0].custom.format.grammar.definition"),
-    ("huge pattern", {"tools": [_grammar("(ab|cd)" * 20_000)]}, "tools.[0].custom.format.grammar.definition"),
+    ("nested exact repetition", {"tools": [_grammar("((a{100}){100}){100}")]}, GRAMMAR),
+    ("huge pattern", {"tools": [_grammar("(ab|cd)" * 20_000)]}, GRAMMAR),
     ("many values", {"tools": [_function("wide", WIDE)]}, "tools.[0].function.parameters"),
     ("many values in a response format", {"response_format": {"type": "json_schema", "json_schema": {
         "name": "wide", "schema": WIDE}}}, "response_format"),

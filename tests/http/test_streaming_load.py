@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import pytest
-from wire import events
+from wire import events, send
 
 from mockserver import Config, MockServer, Timing
 
@@ -66,10 +67,29 @@ def test_concurrent_slow_streams_run_side_by_side(slow_mock: MockServer) -> None
     assert implied <= elapsed < implied + 15, "streams were served one after another, not side by side"
 
 
+def _server_tasks(mock: MockServer) -> int:
+    return send(mock.url, "GET", "/_mock/health").json()["tasks"]
+
+
+def _open_files() -> int:
+    """Client and server share this process: both ends of every connection count."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _settles(measure: Callable[[], int], limit: int) -> bool:
+    """Sockets close a moment after their last reply: the count gets back to `limit` within seconds."""
+    for _ in range(100):
+        if measure() <= limit:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockServer,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     url = slow_mock.base_url + "/chat/completions"
     caplog.set_level(logging.DEBUG)
+    tasks_before, files_before = _server_tasks(slow_mock), _open_files()
 
     def ended() -> int:
         return sum(r.getMessage() == "client hung up mid-stream; response ended" for r in caplog.records)
@@ -81,6 +101,7 @@ def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockS
                 if ended() >= _DROPOUTS:
                     break
                 await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as session:
             return await _stream(session, url)
 
     text, done = _content(asyncio.run(run()))
@@ -88,6 +109,8 @@ def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockS
     assert ended() == _DROPOUTS, "every abandoned stream's handler ends instead of running on"
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert noisy == []
+    assert _settles(lambda: _server_tasks(slow_mock), tasks_before), "a task outlived its connection"
+    assert _settles(_open_files, files_before), "a connection's socket was left open"
 
 
 def test_a_long_stall_ends_soon_after_its_client_leaves(slow_mock: MockServer,
