@@ -69,8 +69,11 @@ def _fault(request: web.Request) -> Fault | None:
 
 
 def _refusal(request: web.Request) -> str | None:
-    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
-    value = (request.headers.get(REFUSAL_HEADER) or "").strip()
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it.
+    Bytes that are not UTF-8 (aiohttp keeps them as surrogate escapes, which no reply can carry) become
+    U+FFFD, as any decoder would show them."""
+    raw = request.headers.get(REFUSAL_HEADER) or ""
+    value = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip()
     if not value or value.lower() in ("0", "false", "no"):
         return None
     return DEFAULT_REFUSAL if value.lower() in ("1", "true", "yes") else value

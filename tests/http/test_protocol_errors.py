@@ -16,6 +16,7 @@ from mockserver import Config, MockServer
 
 LIMIT = 64 * 1024
 BODY = json.dumps(PLAIN).encode()
+STREAMED = json.dumps({**PLAIN, "stream": True}).encode()
 PATH = b"/v1/chat/completions"
 JSON = b"Content-Type: application/json"
 CHUNKED = b"Transfer-Encoding: chunked"
@@ -113,6 +114,9 @@ HEADERS = [
     ("invalid UTF-8 in Content-Type", request([b"Content-Type: application/\xffjson", length()]), 415),
     ("Latin-1 in a value", request([JSON, length(), b"X-Test: caf\xe9"]), 200),
     ("invalid UTF-8 in Authorization", request([JSON, length(), b"Authorization: Bearer \xff\xfe"]), 200),
+    ("invalid UTF-8 in X-Mock-Refusal", request([JSON, length(), b"X-Mock-Refusal: no \xff\xfe way"]), 200),
+    ("invalid UTF-8 in X-Mock-Refusal, streamed", request([JSON, length(STREAMED), b"X-Mock-Refusal: \xff"], STREAMED),
+     200),
     ("Upgrade to h2c", request([JSON, length(), b"Connection: Upgrade, HTTP2-Settings", b"Upgrade: h2c",
                                 b"HTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA"]), 200),
     ("Expect 100-continue", request([JSON, length(), b"Expect: 100-continue"]), 200),
@@ -180,7 +184,7 @@ def test_malformed_request_gets_the_envelope(server: MockServer, log: pytest.Log
                                              status: int) -> None:
     reply = exchange(server.port, data)
     assert reply is not None, "no answer"
-    if status == 200 and reply.raw.startswith(b'{"object":"list"'):
+    if status == 200 and reply.raw.startswith((b'{"object":"list"', b"data: ")):
         assert reply.status == 200
     elif status == 200:
         assert_completion(reply)
