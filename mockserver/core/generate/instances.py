@@ -44,6 +44,7 @@ from urllib.parse import unquote
 import jsonschema
 import orjson
 from faker import Faker
+from referencing.exceptions import Unresolvable
 
 from mockserver.core.generate.budget import Budget, BudgetExceeded
 from mockserver.core.generate.patterns import PatternError, matching_string, search
@@ -333,10 +334,16 @@ class _Generator:
         return _Checker(self.root if isinstance(self.root, Mapping) else {})
 
     def accepts(self, schema: Any, candidate: Any, path: tuple[Any, ...]) -> bool:
+        """Whether `candidate` is valid against `schema` (a `not` or a `oneOf` branch), which may hold what
+        the generator never reads: a `$ref` to nowhere, or one that refers to itself forever."""
         try:
             return self.validator.evolve(schema=schema).is_valid(candidate)
         except PatternError as exc:
             raise UnsatisfiableSchema(str(exc), path) from None
+        except Unresolvable as exc:
+            raise UnsatisfiableSchema(f"$ref {getattr(exc, 'ref', '')!r} does not resolve", path) from None
+        except RecursionError:
+            raise UnsatisfiableSchema("a $ref refers to itself without end", path) from None
 
     def merge(self, base: dict[str, Any], extra: Any, path: Sequence[Any]) -> dict[str, Any]:
         """`_merge`, paid for by the size of what is merged in."""
