@@ -32,7 +32,7 @@ def _reason(exc: BaseException | None, message: str | None) -> str:
         text = exc.message
     else:
         text = message or (str(exc) if exc is not None else "")
-    line = " ".join(str(text).split())
+    line = " ".join(word for word in str(text).split() if word != "^")  # aiohttp's caret under the bad byte
     return line[:_PROBLEM_CHARS] + ("..." if len(line) > _PROBLEM_CHARS else "")
 
 
@@ -77,7 +77,9 @@ class EnvelopeHandler(web.RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         reason = _reason(exc, message)
         if status >= 500:
-            log.error("failure serving %s %s: %s", request.method, request.path, reason or type(exc).__name__)
+            # Not the client's doing: a fault of the server, whose traceback is what fixes it.
+            log.error("failure serving %s %s: %s", request.method, request.path, reason or type(exc).__name__,
+                      exc_info=exc)
         else:
             log.info("refused a malformed HTTP request from %s: %s", request.remote, reason)
         if request.writer.output_size > 0:

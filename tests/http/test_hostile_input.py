@@ -168,6 +168,21 @@ def test_broken_requests_get_a_reply_or_an_envelope_in_time(server: MockServer, 
     assert_error(reply, status=reply.status)
 
 
+CUSTOM_TOOLS = [{"type": "custom", "custom": {"name": "shell"}}, {"type": "custom", "custom": {
+    "name": "sql", "format": {"type": "grammar", "grammar": {"syntax": "regex", "definition": "^SELECT [a-z]+$"}}}}]
+
+
+@pytest.mark.parametrize("content", [Raw("1e400"), [{"a": 1}], [None] * 3, [None] * 100_000, ["x"] * 100_000,
+                                     [{"type": "text", "text": "x"}] * 50_000 + [{"type": "text"}]],
+                         ids=["1e400", "list holding an object", "list of nulls", "100,000 nulls", "100,000 strings",
+                              "bad part after 50,000 good ones"])
+def test_content_the_schema_refuses_is_refused_before_generation(server: MockServer, content: Any) -> None:
+    body = {**PLAIN, "messages": [{"role": "user", "content": content}], "tools": CUSTOM_TOOLS}
+    reply = _post(server, _encode(body))
+    error = assert_error(reply)
+    assert error["param"] is None or error["param"].startswith("messages.[0].content"), error
+
+
 def _grammar(definition: str) -> dict[str, Any]:
     return {"type": "custom", "custom": {"name": "c", "format": {"type": "grammar", "grammar": {
         "syntax": "regex", "definition": definition}}}}
@@ -227,3 +242,19 @@ def test_a_cheap_request_is_served_while_another_uses_up_its_budget(server: Mock
     for worker in workers:
         worker.join(REPLY_SECONDS)
     assert len(cheap) == 5 and outcomes == [400] * 4
+
+
+@pytest.mark.parametrize(("messages", "param"), [
+    ([{"role": "user", "content": [{"type": "text", "text": "x"}] * 50_000 + [{"type": "text"}]}],
+     "messages.[0].content.[50000].text"),
+    ([{"role": "user", "content": "x"}] * 30_000 + [{"role": "robot", "content": "x"}], "messages.[30000].role"),
+    ([{"role": "user", "content": "x"}] * 300 + [{"role": "user"}], "messages.[300].content"),
+])
+def test_an_error_deep_in_a_long_list_names_its_real_index(server: MockServer, messages: list[Any],
+                                                           param: str) -> None:
+    assert_error(chat(server.url, messages=messages), param=param)
+
+
+def test_a_list_too_long_reports_its_real_length(server: MockServer) -> None:
+    error = assert_error(chat(server.url, stop=["x"] * 100_000), param="stop")
+    assert "length 100000" in error["message"]
