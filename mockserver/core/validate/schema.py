@@ -182,6 +182,9 @@ _WINDOW = 8
 """Items kept before (and including) the failing one when the failing prefix is long."""
 _LONG_PREFIX = 256
 """A failing prefix up to this long is kept whole (a `maxItems` error needs all of its items)."""
+_MAX_CHECKS = 512
+"""Checks spent cutting lists in groups; past them, the body is explained as far as it was shrunk."""
+_CUT_HERE = object()
 
 
 def _walk_minimum(node: Any) -> Iterator[int]:
@@ -233,26 +236,92 @@ def _shortest_failing(body: Any, path: Path, items: list[Any], fails: Callable[[
     return high
 
 
+def _outermost_long_lists(body: Any, decided: set[Path]) -> list[Path]:
+    """Paths of the lists longer than `_SHORT` that are not `decided` and lie in no such list."""
+    found: list[Path] = []
+    stack: list[tuple[Path, Any]] = [((), body)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, list):
+            if len(node) > _SHORT and path not in decided:
+                found.append(path)
+                continue
+            children: Iterable[tuple[Any, Any]] = enumerate(node)
+        elif isinstance(node, dict):
+            children = node.items()
+        else:
+            continue
+        stack.extend(reversed([((*path, key), child) for key, child in children if isinstance(child, (dict, list))]))
+    return found
+
+
+def _cut(body: Any, paths: Iterable[Path]) -> Any:
+    """`body` with the lists at `paths` cut to their first `_SHORT` items, sharing everything else (a path
+    inside a part that was cut away is ignored)."""
+    trie: dict[Any, Any] = {}
+    for path in paths:
+        node = trie
+        for part in path:
+            node = node.setdefault(part, {})
+        node[_CUT_HERE] = True
+
+    def cut(node: Any, branch: dict[Any, Any]) -> Any:
+        if isinstance(node, list):
+            copy = node[:_SHORT] if branch.get(_CUT_HERE) else list(node)
+            for key, sub in branch.items():
+                if key is not _CUT_HERE and key < len(copy):
+                    copy[key] = cut(copy[key], sub)
+            return copy
+        copy = dict(node)
+        for key, sub in branch.items():
+            if key is not _CUT_HERE and key in copy:
+                copy[key] = cut(copy[key], sub)
+        return copy
+
+    return cut(body, trie) if trie else body
+
+
 def _shrunk(body: Any, fails: Callable[[Any], bool]) -> tuple[Any, dict[Path, int]]:
     """A small body that fails for the same reason as `body`, and the index offset of each list that was
-    cut to a window (keyed by the list's path in the small body)."""
+    cut to a window (keyed by the list's path in the small body).
+
+    Lists are shrunk outermost first, so each level works on what the levels above left. Within a level,
+    long lists are cut to their first items in groups, halving a group whose cut makes the body pass
+    (delta debugging): thousands of lists cost a few dozen checks. A list whose tail holds the failure is
+    then cut to the shortest failing prefix, or to a window ending at the failing item."""
+    small = body
     offsets: dict[Path, int] = {}
-    stack: list[Path] = [()]
-    while stack:
-        path = stack.pop()
-        node = _at(body, path)
-        if isinstance(node, list) and len(node) > _SHORT:
-            end = _shortest_failing(body, path, node, fails)
-            kept = node[:end]
+    decided: set[Path] = set()
+    checks = _MAX_CHECKS
+    while checks > 0:
+        level = _outermost_long_lists(small, decided)
+        if not level:
+            break
+        decided.update(level)
+        cut: set[Path] = set()
+        needed: list[Path] = []
+        pending = [level]
+        while pending:
+            group = pending.pop()
+            checks -= 1
+            if checks >= 0 and fails(_cut(small, cut.union(group))):
+                cut.update(group)
+            elif len(group) > 1 and checks >= 0:
+                middle = len(group) // 2
+                pending += [group[middle:], group[:middle]]
+            else:
+                needed.extend(group)
+        small = _cut(small, cut)
+        for path in needed:
+            items = _at(small, path)
+            end = _shortest_failing(small, path, items, fails)
+            kept = items[:end]
             if end > _LONG_PREFIX:
-                window = node[end - _WINDOW:end]
-                if fails(_replaced(body, path, window)):
+                window = items[end - _WINDOW:end]
+                if fails(_replaced(small, path, window)):
                     kept, offsets[path] = window, end - _WINDOW
-            body = _replaced(body, path, kept)
-            node = kept
-        children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        stack.extend((*path, key) for key, child in reversed(list(children)) if isinstance(child, (dict, list)))
-    return body, offsets
+            small = _replaced(small, path, kept)
+    return small, offsets
 
 
 def _unshifted(path: Sequence[Any], offsets: Mapping[Path, int]) -> list[Any]:
