@@ -6,9 +6,10 @@ ones get an error message as specific as the real API's.
 
 jsonschema's explanation costs about a millisecond per array item under a `oneOf` (every branch is
 tried and every error kept), so a refused body with a long list would hold the server for minutes.
-The body is shrunk first, with jsonschema-rs as the judge: each long list is cut to the shortest
-prefix that still fails (a window ending at the failing item when that prefix is long, its offset
-remembered so `param` names the item's real index). Cutting items off a list cannot create an error
+The body is shrunk first, with jsonschema-rs as the judge: long lists are cut to their first items
+(in halving groups, so thousands of lists cost a few dozen checks), and a list whose tail holds the
+failure to the shortest prefix that still fails (a window ending at the failing item when that prefix
+is long, its offset remembered so `param` names the item's real index). Cutting items off a list cannot create an error
 in the request schema (its `minItems` are all met by the prefixes tried), so the explanation of the
 shrunk body is an explanation of the body.
 """
