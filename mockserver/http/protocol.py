@@ -103,6 +103,11 @@ class EnvelopeServer(web.Server):
         return EnvelopeHandler(self, loop=asyncio.get_running_loop(), **self._handler_args)
 
 
+KEEPALIVE_SECONDS = 75.0
+"""How long an idle keep-alive connection stays open (`web.run_app`'s default; a bare runner keeps one an
+hour, so idle clients could pile up open sockets)."""
+
+
 class EnvelopeRunner(web.AppRunner):
     """An `AppRunner` whose server answers protocol errors with the envelope; access log off."""
 
@@ -110,4 +115,4 @@ class EnvelopeRunner(web.AppRunner):
         super().__init__(app, access_log=None, **kwargs)
 
     async def _make_server(self) -> web.Server:
-        return EnvelopeServer(await super()._make_server(), access_log=None)
+        return EnvelopeServer(await super()._make_server(), access_log=None, keepalive_timeout=KEEPALIVE_SECONDS)
