@@ -73,7 +73,10 @@ _NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "m
 _TYPE_ORDER = ("null", "boolean", "integer", "number", "string", "array", "object")
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 """Integers the mock generates: what every JSON library reads back exactly as written."""
+_UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError, ZeroDivisionError, OverflowError)
+"""What reading a keyword value of the wrong shape raises."""
 _FAR = 2**53
+"""A lone bound further from zero than this reads as "no bound": values are drawn near zero instead."""
 
 
 class UnsatisfiableSchema(ValueError):
@@ -344,6 +347,8 @@ class _Generator:
             raise UnsatisfiableSchema(f"$ref {getattr(exc, 'ref', '')!r} does not resolve", path) from None
         except RecursionError:
             raise UnsatisfiableSchema("a $ref refers to itself without end", path) from None
+        except _UNREADABLE as exc:
+            raise UnsatisfiableSchema(f"a keyword here holds a value the mock cannot read ({exc})", path) from None
 
     def merge(self, base: dict[str, Any], extra: Any, path: Sequence[Any]) -> dict[str, Any]:
         """`_merge`, paid for by the size of what is merged in."""
@@ -392,6 +397,12 @@ class _Generator:
             return self.located_value(schema, path, depth, hint)
         except BudgetExceeded as exc:
             raise exc.at(path) from None
+        except UnsatisfiableSchema:
+            raise
+        except _UNREADABLE as exc:
+            # A keyword the meta-schema does not check in this place (`additionalItems` in draft 2020-12)
+            # may hold anything; the generator reads it all the same.
+            raise UnsatisfiableSchema(f"a keyword here holds a value the mock cannot read ({exc})", path) from None
 
     def located_value(self, schema: Any, path: tuple[Any, ...], depth: int, hint: str | None) -> Any:
         self.budget.spend(_VALUE_STEPS, path)

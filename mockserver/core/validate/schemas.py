@@ -88,8 +88,12 @@ _SCHEMA_VALUES = ("not", "if", "then", "else", "items", "additionalItems", "addi
 @functools.lru_cache(maxsize=256)
 def _explained(canonical: bytes) -> str | None:
     schema = orjson.loads(canonical)
+    declared = schema.get("$schema") if isinstance(schema, dict) else None
+    # jsonschema looks a `$schema` up as a URI before checking its type; the meta-schema reports the type.
+    validator = (jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+                 if isinstance(declared, str) else jsonschema.Draft202012Validator)
     try:
-        jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
+        validator.check_schema(schema)
     except jsonschema.SchemaError as exc:
         location = "".join(f"/{part}" for part in exc.path)
         return f"{exc.message} (at #{location})"
@@ -139,7 +143,8 @@ def _pattern_problem_in(schema: Any, budget: Budget) -> str | None:
         if type(node) is not dict:
             continue
         patterns = [(("pattern",), node["pattern"])] if isinstance(node.get("pattern"), str) else []
-        patterns += [(("patternProperties", name), name) for name in node.get("patternProperties") or ()]
+        patterned = node.get("patternProperties")
+        patterns += [(("patternProperties", name), name) for name in (patterned if type(patterned) is dict else ())]
         for place, pattern in patterns:
             try:
                 compile_pattern(pattern, budget)
