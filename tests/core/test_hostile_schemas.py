@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -62,3 +63,20 @@ def test_any_schema_is_refused_or_served(schema: Any, n: int) -> None:
         _served({"model": "gpt-4o-mini", "messages": USER, "response_format": {
             "type": "json_schema", "json_schema": {"name": "s", "schema": schema}}})
         _served({"model": "gpt-4o-mini", "messages": USER, "guided_json": schema}, profile="vllm")
+
+
+REGEX_TEXT = st.text(alphabet="ab()[]{}|*+?^$\\.-019,=!<>:#PdswbDSWBAZz", max_size=40)
+
+
+@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+@settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
+@given(pattern=REGEX_TEXT, n=st.sampled_from([1, 2]))
+def test_any_pattern_is_refused_or_served(pattern: str, n: int) -> None:
+    grammar = {"type": "grammar", "grammar": {"syntax": "regex", "definition": pattern}}
+    _served({"model": "gpt-4o-mini", "messages": USER, "n": n, "tool_choice": "required",
+             "tools": [{"type": "custom", "custom": {"name": "c", "format": grammar}}]})
+    _served({"model": "gpt-4o-mini", "messages": USER, "n": n, "tool_choice": "required", "tools": [
+        {"type": "function", "function": {"name": "f", "parameters": {
+            "type": "object", "required": ["x"], "patternProperties": {pattern: {"type": "integer"}},
+            "properties": {"x": {"type": "string", "pattern": pattern, "not": {"pattern": pattern[::-1]}}}}}}]})
+    _served({"model": "gpt-4o-mini", "messages": USER, "guided_regex": pattern}, profile="vllm")
