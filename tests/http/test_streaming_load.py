@@ -35,6 +35,20 @@ def _content(payload: bytes) -> tuple[str, bool]:
     return text, received[-1] == "[DONE]"
 
 
+def _framing_problem(payload: bytes) -> str | None:
+    """What is wrong with a stream's framing: every event JSON, the role first, one delta per token (the
+    reply runs past max_tokens, so it has all of them), one `length` finish, `[DONE]` last and once."""
+    received = events(payload)
+    if received[-1] != "[DONE]" or "[DONE]" in received[:-1]:
+        return "[DONE] is not last, once"
+    chunks = received[:-1]
+    if chunks[0]["choices"][0]["delta"].get("role") != "assistant" or len({chunk["id"] for chunk in chunks}) != 1:
+        return "no role first, or ids differ"
+    contents = [chunk for chunk in chunks if chunk["choices"][0]["delta"].get("content")]
+    finishes = [chunk["choices"][0]["finish_reason"] for chunk in chunks if chunk["choices"][0]["finish_reason"]]
+    return None if len(contents) == _TOKENS and finishes == ["length"] else f"{len(contents)} deltas, {finishes}"
+
+
 async def _stream(session: aiohttp.ClientSession, url: str) -> bytes:
     async with session.post(url, json=_BODY) as response:
         assert response.status == 200
@@ -58,6 +72,7 @@ def test_concurrent_slow_streams_run_side_by_side(slow_mock: MockServer) -> None
             return time.monotonic() - started, bodies
 
     elapsed, bodies = asyncio.run(run())
+    assert [_framing_problem(body) for body in bodies] == [None] * _STREAMS
     expected = {_content(body) for body in bodies}
     assert len(expected) == 1
     text, done = expected.pop()
