@@ -38,9 +38,9 @@ from mockserver.http.middleware import STATE_KEY, TRACE
 from mockserver.http.request import api_key, check_auth, read_json
 
 WORKERS_KEY = web.AppKey("workers", ThreadPoolExecutor)
-_HEAVY_PARAMETERS = frozenset({"tools", "functions", "response_format", "guided_json", "guided_regex",
-                               "guided_grammar", "guided_choice"})
-_HEAVY_BYTES = 64 * 1024
+_HEAVY_BYTES = 16 * 1024
+"""Bodies larger than this are validated in the worker thread whatever they hold (counting a long
+prompt, checking a large schema)."""
 Result = TypeVar("Result")
 
 TIMING_HEADER = "X-Mock-Timing"
@@ -87,15 +87,6 @@ async def _send_recorded(request: web.Request, exchange: Exchange, timed: bool) 
     return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))), exchange.headers)
 
 
-def _heavy(payload: Any, size: int) -> bool:
-    """Whether validating and planning this request may take more than a fraction of a millisecond."""
-    if size > _HEAVY_BYTES:
-        return True
-    if not isinstance(payload, dict):
-        return False
-    return not _HEAVY_PARAMETERS.isdisjoint(payload) or payload.get("n", 1) not in (1, None)
-
-
 async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], *args: Any) -> Result:
     if not heavy:
         return work(*args)
@@ -110,7 +101,8 @@ def handler(endpoint: Endpoint) -> web.Handler:
         timing = _timing(request, state.controls.timing)
         fault = _fault(request)
         payload = await read_json(request, config) if endpoint.reads_body else dict(request.match_info)
-        heavy = _heavy(payload, len(await request.read()) if endpoint.reads_body else 0)
+        size = len(await request.read()) if endpoint.reads_body else 0
+        heavy = size > _HEAVY_BYTES or not endpoint.quick(payload)
         validated = await _work(request, heavy, endpoint.validate, payload, state.options)
         incoming = Incoming(endpoint.name, request.path, validated.request, request.headers, api_key(request),
                             validated.cost, endpoint.generates)

@@ -21,6 +21,10 @@ REQUEST_STEPS = 250_000
 """Steps one request's schema checks may take (and, separately, its reply's generation). A step is
 about a microsecond of one core (costlier work is charged several steps), so a request that runs out
 has held a core for about a quarter of a second."""
+PLAN_STEPS = 25_000
+"""Steps one reply may spend drawing tool arguments and structured content, all choices together; past
+them, values are the witnesses validation found. Realistic schemas take a few hundred to a thousand
+steps per value, so replies keep their variety, while planning stays within milliseconds."""
 MATCH_SECONDS = 0.05
 """Time one regular-expression match against a candidate may take."""
 

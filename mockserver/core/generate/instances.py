@@ -36,7 +36,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from datetime import timezone
+from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
@@ -109,13 +109,23 @@ def _faker() -> Faker:
     return fake
 
 
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+def _moment(fake: Faker) -> datetime:
+    """Between fixed dates: Faker's own default range ends now, so the same seed drew a different value
+    every second."""
+    return fake.date_time_between(start_date=_EARLIEST, end_date=_LATEST, tzinfo=timezone.utc)
+
+
 def _rfc3339_time(fake: Faker) -> str:
-    return fake.time() + "Z"
+    return _moment(fake).strftime("%H:%M:%S") + "Z"
 
 
 _FORMATS: dict[str, Callable[[Faker], str]] = {
-    "date": lambda f: f.date(),
-    "date-time": lambda f: f.date_time(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z"),
+    "date": lambda f: _moment(f).date().isoformat(),
+    "date-time": lambda f: _moment(f).isoformat().replace("+00:00", "Z"),
     "time": _rfc3339_time,
     "email": lambda f: f.email(),
     "idn-email": lambda f: f.email(),

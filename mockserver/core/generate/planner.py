@@ -16,7 +16,7 @@ from typing import Any
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
 from mockserver.core.generate import prose
 from mockserver.core.generate.audio import audio_message, audio_tokens
-from mockserver.core.generate.budget import Budget
+from mockserver.core.generate.budget import PLAN_STEPS, Budget
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.generate.seeding import (
     content_digest,
@@ -252,7 +252,7 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
     """The whole reply to a validated request, as data. Its choices share one `Budget` for drawing
     arguments and structured content; what it cannot pay for takes the witnesses validation found."""
     digest = content_digest(request, context.server_seed)
-    work = Budget()
+    work = Budget(PLAN_STEPS)
     choices = []
     reasoning = 0
     for index in range(request.get("n") or 1):

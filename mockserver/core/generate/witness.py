@@ -15,7 +15,8 @@ Only small schemas and patterns are cached, so the cache holds at most a few meg
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import orjson
@@ -50,15 +51,58 @@ def _outcome(find: Any, key: Any) -> Outcome:
         return None, exc, budget.spent
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _cached_instance(canonical: bytes) -> Outcome:
+class _Outcomes:
+    """The most recently used outcomes, shared by the event loop and the worker thread; unlike
+    `functools.lru_cache`, it tells whether a key is there without working it out."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[Any, Outcome] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def __contains__(self, key: Any) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def get(self, key: Any, find: Any) -> Outcome:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        found = find(key)
+        with self._lock:
+            self._items[key] = found
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return found
+
+
+_INSTANCES = _Outcomes(_CACHE_SIZE)
+_STRINGS = _Outcomes(_CACHE_SIZE)
+
+
+def _instance_outcome(canonical: bytes) -> Outcome:
     value, error, spent = _outcome(_find_instance, canonical)
     return (orjson.dumps(value) if error is None else None), error, spent
 
 
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _cached_string(pattern: str) -> Outcome:
+def _string_outcome(pattern: str) -> Outcome:
     return _outcome(_find_string, pattern)
+
+
+def known(schema: Any) -> bool:
+    """Whether `schema`'s witness is at hand, so asking for it again costs next to nothing."""
+    try:
+        canonical = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return False
+    return len(canonical) <= _CACHED_BYTES and canonical in _INSTANCES
+
+
+def known_string(pattern: str) -> bool:
+    """Whether `pattern`'s witness is at hand."""
+    return len(pattern) <= _CACHED_BYTES and pattern in _STRINGS
 
 
 def _charged(outcome: Outcome, budget: Budget) -> Any:
@@ -79,7 +123,7 @@ def instance(schema: Any, budget: Budget | None = None) -> Any:
     canonical = orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
     if len(canonical) > _CACHED_BYTES:
         return _find_instance(canonical, budget)
-    return orjson.loads(_charged(_cached_instance(canonical), budget))
+    return orjson.loads(_charged(_INSTANCES.get(canonical, _instance_outcome), budget))
 
 
 def string(pattern: str, budget: Budget | None = None) -> str:
@@ -88,4 +132,4 @@ def string(pattern: str, budget: Budget | None = None) -> str:
     budget = budget or Budget()
     if len(pattern) > _CACHED_BYTES:
         return _find_string(pattern, budget)
-    return _charged(_cached_string(pattern), budget)
+    return _charged(_STRINGS.get(pattern, _string_outcome), budget)

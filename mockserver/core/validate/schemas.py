@@ -216,6 +216,25 @@ def _check_grammar(tool: Tool, budget: Budget) -> None:
                            param=f"tools.[{tool.position}].custom.format.grammar.definition")
 
 
+def witnesses_known(body: Any) -> bool:
+    """Whether every schema and regex grammar `body` carries already has its witness, so that checking
+    them is quick; `body` is JSON as received, not yet validated, so anything odd counts as unknown."""
+    try:
+        for tool in (*offered_tools(body), *legacy_functions(body)):
+            if tool.kind == "custom":
+                grammar = (tool.definition.get("format") or {}).get("grammar") or {}
+                if isinstance(grammar.get("definition"), str) and not witness.known_string(grammar["definition"]):
+                    return False
+            elif "parameters" in tool.definition and not witness.known(tool.definition["parameters"]):
+                return False
+        response_format = body.get("response_format") or {}
+        if response_format.get("type") == "json_schema":
+            return witness.known((response_format.get("json_schema") or {}).get("schema", {}))
+    except (TypeError, AttributeError):
+        return False
+    return True
+
+
 def check_request_schemas(body: Mapping[str, Any]) -> None:
     budget = Budget()
     for tool in (*offered_tools(body), *legacy_functions(body)):
