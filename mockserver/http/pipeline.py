@@ -88,6 +88,7 @@ async def _send_recorded(request: web.Request, exchange: Exchange, timed: bool) 
 
 
 async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], *args: Any) -> Result:
+    """`work(*args)`, on the event loop, or for a heavy request in the worker thread while the loop serves."""
     if not heavy:
         return work(*args)
     return await asyncio.get_running_loop().run_in_executor(request.app[WORKERS_KEY], work, *args)
