@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from mockserver.contract.errors import ApiError
 from mockserver.core.endpoints.chat import CHAT
 from mockserver.core.endpoints.model import ServeOptions
+from mockserver.core.generate.patterns import PatternError, search
 from mockserver.core.generate.planner import Context
 
 EXAMPLES = int(os.environ.get("HOSTILE_EXAMPLES", "200"))
@@ -68,7 +70,7 @@ def test_any_schema_is_refused_or_served(schema: Any, n: int) -> None:
 REGEX_TEXT = st.text(alphabet="ab()[]{}|*+?^$\\.-019,=!<>:#PdswbDSWBAZz", max_size=40)
 
 
-@pytest.mark.filterwarnings("ignore:Possible nested set:FutureWarning")
+@pytest.mark.filterwarnings("ignore::FutureWarning")
 @settings(max_examples=EXAMPLES, suppress_health_check=[HealthCheck.too_slow])
 @given(pattern=REGEX_TEXT, n=st.sampled_from([1, 2]))
 def test_any_pattern_is_refused_or_served(pattern: str, n: int) -> None:
@@ -80,3 +82,21 @@ def test_any_pattern_is_refused_or_served(pattern: str, n: int) -> None:
             "type": "object", "required": ["x"], "patternProperties": {pattern: {"type": "integer"}},
             "properties": {"x": {"type": "string", "pattern": pattern, "not": {"pattern": pattern[::-1]}}}}}}]})
     _served({"model": "gpt-4o-mini", "messages": USER, "guided_regex": pattern}, profile="vllm")
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+@settings(max_examples=EXAMPLES * 5)
+@given(pattern=REGEX_TEXT, subjects=st.lists(st.text(alphabet="ab{}019-=<,:Z \n", max_size=12), max_size=5))
+def test_the_matcher_that_checks_candidates_agrees_with_re(pattern: str, subjects: list[str]) -> None:
+    """Candidates are checked in the `regex` module (it can be stopped); what it accepts is what `re` does."""
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, OverflowError, RecursionError):
+        return
+    for subject in subjects:
+        try:
+            found = search(pattern, subject)
+        except PatternError as error:
+            assert "backtracks" in str(error), error
+            continue
+        assert found == (compiled.search(subject) is not None), (pattern, subject)

@@ -136,12 +136,45 @@ def _parsed(pattern: str) -> tuple[Any, int]:
         raise PatternError(f"invalid regular expression {_shown(pattern)}: {exc}") from None
 
 
+_REPEAT_COUNT = re.compile(r"\{(?:\d+(?:,\d*)?|,\d*)\}")
+"""A brace that opens a repetition count for `re`; any other brace is a literal to `re`."""
+
+
+def _for_regex(pattern: str) -> str:
+    """`pattern` as the `regex` module must read it to mean what it means to `re`: `regex` takes a brace
+    that opens no repetition count (`a{e<=1}`, `{0d<`) for fuzzy-matching syntax, so those are escaped."""
+    out: list[str] = []
+    index, end, in_class = 0, len(pattern), False
+    while index < end:
+        char = pattern[index]
+        if char == "\\":
+            out.append(pattern[index:index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            out.append(char)
+            index += 1
+            for opening in ("^", "]"):  # `[]...]` and `[^]...]` hold a literal `]`
+                if index < end and pattern[index] == opening:
+                    out.append(opening)
+                    index += 1
+            continue
+        elif char == "{" and not _REPEAT_COUNT.match(pattern, index):
+            char = "\\{"
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
 @functools.lru_cache(maxsize=1024)
 def _compiled(pattern: str) -> regex.Pattern[str]:
     try:
-        return regex.compile(pattern)
-    except (regex.error, OverflowError, RecursionError) as exc:
-        raise PatternError(f"invalid regular expression {_shown(pattern)}: {exc}") from None
+        return regex.compile(_for_regex(pattern))
+    except (regex.error, ValueError, IndexError, TypeError, OverflowError, RecursionError) as exc:
+        raise PatternError(f"the mock cannot check strings against {_shown(pattern)}: {exc}") from None
 
 
 def compile_pattern(pattern: str, budget: Budget | None = None) -> tuple[Any, regex.Pattern[str]]:
@@ -157,6 +190,9 @@ def compile_pattern(pattern: str, budget: Budget | None = None) -> tuple[Any, re
 
 
 def _found(compiled: regex.Pattern[str], pattern: str, text: str) -> bool:
+    if not text:
+        # The one place the two disagree: `re` finds no `\B` in an empty string. Nothing to backtrack over.
+        return re.search(pattern, text) is not None
     try:
         return compiled.search(text, timeout=MATCH_SECONDS) is not None
     except TimeoutError:
