@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +106,39 @@ def raw_post(port: int, body: Any, headers: dict[str, str]) -> tuple[int, bytes]
         data = partial.partial
     connection.close()
     return response.status, data
+
+
+def exchange(port: int, data: bytes, timeout: float = 10) -> Reply | None:
+    """Writes `data` to a fresh connection as it is (no client library to tidy it up) and reads one
+    response; None when nothing arrives within `timeout` (a request the server is still waiting on)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as connection:
+        try:
+            connection.sendall(data)
+        except OSError:
+            pass  # the server may close on the first bad line while the rest is still being written
+        received = b""
+        while True:
+            try:
+                block = connection.recv(65536)
+            except TimeoutError:
+                return None
+            except ConnectionResetError:
+                break
+            if not block:
+                break
+            received += block
+            while received.startswith(b"HTTP/1.1 100 ") and b"\r\n\r\n" in received:
+                received = received.partition(b"\r\n\r\n")[2]  # an interim 100 Continue
+            head, separator, body = received.partition(b"\r\n\r\n")
+            lengths = [int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")[1:]
+                       if line.lower().startswith(b"content-length:")]
+            if separator and lengths and len(body) >= lengths[0]:
+                break
+    assert received, "the server closed the connection without answering"
+    head, _, body = received.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    return Reply(int(lines[0].split()[1]), headers, body)
 
 
 def api_post(base_url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:

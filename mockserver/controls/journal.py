@@ -23,10 +23,14 @@ REDACTED = "[redacted]"
 
 
 def redact(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Header names lowercased; secret values replaced, keeping an Authorization scheme readable."""
+    """Header names lowercased; secret values replaced, keeping an Authorization scheme readable. Bytes
+    that were not UTF-8 (aiohttp keeps them as surrogate escapes) become backslash escapes, so an entry
+    can always be written as JSON."""
     out: dict[str, str] = {}
     for name, value in headers:
         lowered = name.lower()
+        if not value.isascii():
+            value = value.encode("utf-8", "backslashreplace").decode("utf-8")
         if lowered in SECRET_HEADERS:
             scheme, _, rest = value.partition(" ")
             value = f"{scheme} {REDACTED}" if rest and lowered.endswith("authorization") else REDACTED
@@ -82,20 +86,39 @@ class Arrival(NamedTuple):
                      rule=self.rule, status=self.status, duration_ms=self.duration_ms)
 
 
-class Journal:
-    """The newest `capacity` requests, oldest first."""
+BODY_BYTES = 64 * 1024 * 1024
+"""Request bodies the journal keeps in all; past it, the oldest entries lose their body (shown as null)."""
 
-    def __init__(self, capacity: int) -> None:
+
+class Journal:
+    """The newest `capacity` requests, oldest first, holding at most `body_bytes` of their bodies."""
+
+    def __init__(self, capacity: int, body_bytes: int = BODY_BYTES) -> None:
         self._arrivals: deque[Arrival] = deque(maxlen=capacity)
+        self._body_bytes = body_bytes
+        self._held = 0
+        self._first_with_body = 0
+        """Entries before this index have had their bodies dropped."""
 
     def add(self, arrival: Arrival) -> None:
-        self._arrivals.append(arrival)
+        arrivals = self._arrivals
+        if len(arrivals) == arrivals.maxlen:
+            self._held -= len(arrivals[0].body or b"")
+            self._first_with_body = max(0, self._first_with_body - 1)
+        arrivals.append(arrival)
+        self._held += len(arrival.body or b"")
+        while self._held > self._body_bytes and self._first_with_body < len(arrivals):
+            oldest = arrivals[self._first_with_body]
+            self._held -= len(oldest.body or b"")
+            arrivals[self._first_with_body] = oldest._replace(body=None)
+            self._first_with_body += 1
 
     def entries(self) -> list[Entry]:
         return [arrival.entry() for arrival in self._arrivals]
 
     def clear(self) -> None:
         self._arrivals.clear()
+        self._held = self._first_with_body = 0
 
     def __len__(self) -> int:
         return len(self._arrivals)

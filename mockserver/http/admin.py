@@ -8,6 +8,7 @@ through the same parser; errors come back in the same OpenAI envelope as everyth
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hmac
 from collections.abc import Callable
@@ -90,8 +91,11 @@ async def page(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """`tasks` counts the event loop's tasks (this request's included): a load test reads it to check
+    that abandoned streams leave nothing running."""
     state = _state(request)
-    return _json({"status": "ok", "rules": len(state.controls.rules), "journal": len(state.journal)})
+    return _json({"status": "ok", "rules": len(state.controls.rules), "journal": len(state.journal),
+                  "tasks": len(asyncio.all_tasks())})
 
 
 async def list_journal(request: web.Request) -> web.Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from aiohttp import web
 
 from mockserver.contract.models import known_models, model_info
@@ -11,9 +13,18 @@ from mockserver.core.endpoints import ENDPOINTS
 from mockserver.core.generate import prose
 from mockserver.http import admin
 from mockserver.http.middleware import STATE_KEY, envelope_middleware, journal_middleware, stamp_headers
-from mockserver.http.pipeline import handler
+from mockserver.http.pipeline import WORKERS_KEY, handler
+from mockserver.http.protocol import expect_handler
 
 API_PREFIXES = ("/v1", "")
+_WORKERS = 1
+"""Threads for heavy requests. One: heavy requests queue behind each other, and the event loop shares
+the interpreter with a single busy thread, which keeps cheap requests at a few milliseconds (measured
+in `benchmarks/hostile.py`; with two threads they waited several times longer)."""
+
+
+async def _stop_workers(app: web.Application) -> None:
+    app[WORKERS_KEY].shutdown(wait=False, cancel_futures=True)
 
 
 def create_app(config: Config | None = None) -> web.Application:
@@ -22,11 +33,13 @@ def create_app(config: Config | None = None) -> web.Application:
     app = web.Application(middlewares=[journal_middleware, envelope_middleware],
                           client_max_size=config.max_body_bytes + 1)
     app[STATE_KEY] = DoubleState(config)
+    app[WORKERS_KEY] = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mockserver-work")
+    app.on_cleanup.append(_stop_workers)
     for endpoint in ENDPOINTS.values():
         serve = handler(endpoint)
         for prefix in API_PREFIXES:
             for path in endpoint.paths:
-                app.router.add_route(endpoint.method, prefix + path, serve)
+                app.router.add_route(endpoint.method, prefix + path, serve, expect_handler=expect_handler)
     app.on_response_prepare.append(stamp_headers)
     admin.install(app, config)
     served = config.models if config.models is not None else tuple(known_models())

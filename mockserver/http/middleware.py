@@ -74,6 +74,9 @@ async def envelope_middleware(request: web.Request, handler: Handler) -> web.Str
         if exc.status < 400:
             raise
         return error_response(_http_error(exc, request), quirks)
+    except ConnectionResetError:
+        log.debug("client hung up while sending its request")
+        return web.Response(status=499)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
         return error_response(ApiError("server_error", "The server had an error while processing your request."),
@@ -86,7 +89,7 @@ async def _body_bytes(request: web.Request, limit: int) -> bytes | None:
         return None
     try:
         return await request.read()
-    except web.HTTPException:
+    except (web.HTTPException, web.RequestPayloadError, ConnectionResetError):
         return None
 
 

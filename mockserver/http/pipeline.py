@@ -2,12 +2,20 @@
 
 An endpoint (`mockserver.core.endpoints`) supplies pure functions; the controls (`mockserver.controls`)
 decide what happens; this is the only place that awaits, sleeps and writes.
+
+Validating and planning are pure and usually take well under a millisecond, so they run on the event
+loop. A request that can make them take longer (schemas to check and draw from, several choices, a
+large body) runs them in a worker thread instead, so the loop keeps serving everyone else while it
+works; its work is bounded all the same (`mockserver.core.generate.budget`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import orjson
 from aiohttp import web
@@ -23,6 +31,12 @@ from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
 from mockserver.http.request import api_key, check_auth, read_json
+
+WORKERS_KEY = web.AppKey("workers", ThreadPoolExecutor)
+_HEAVY_BYTES = 16 * 1024
+"""Bodies larger than this are validated in the worker thread whatever they hold (counting a long
+prompt, checking a large schema)."""
+Result = TypeVar("Result")
 
 TIMING_HEADER = "X-Mock-Timing"
 FAULT_HEADER = "X-Mock-Fault"
@@ -50,8 +64,11 @@ def _fault(request: web.Request) -> Fault | None:
 
 
 def _refusal(request: web.Request) -> str | None:
-    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
-    value = (request.headers.get(REFUSAL_HEADER) or "").strip()
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it.
+    Bytes that are not UTF-8 (aiohttp keeps them as surrogate escapes, which no reply can carry) become
+    U+FFFD, as any decoder would show them."""
+    raw = request.headers.get(REFUSAL_HEADER) or ""
+    value = raw.encode("utf-8", "surrogateescape").decode("utf-8", "replace").strip()
     if not value or value.lower() in ("0", "false", "no"):
         return None
     return DEFAULT_REFUSAL if value.lower() in ("1", "true", "yes") else value
@@ -65,6 +82,13 @@ async def _send_recorded(request: web.Request, exchange: Exchange, timed: bool) 
     return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))), exchange.headers)
 
 
+async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], *args: Any) -> Result:
+    """`work(*args)`, on the event loop, or for a heavy request in the worker thread while the loop serves."""
+    if not heavy:
+        return work(*args)
+    return await asyncio.get_running_loop().run_in_executor(request.app[WORKERS_KEY], work, *args)
+
+
 def handler(endpoint: Endpoint) -> web.Handler:
     async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
@@ -73,7 +97,9 @@ def handler(endpoint: Endpoint) -> web.Handler:
         timing = _timing(request, state.controls.timing)
         fault = _fault(request)
         payload = await read_json(request, config) if endpoint.reads_body else dict(request.match_info)
-        validated = endpoint.validate(payload, state.options)
+        size = len(await request.read()) if endpoint.reads_body else 0
+        heavy = size > _HEAVY_BYTES or not endpoint.quick(payload)
+        validated = await _work(request, heavy, endpoint.validate, payload, state.options)
         incoming = Incoming(endpoint.name, request.path, validated.request, request.headers, api_key(request),
                             validated.cost, endpoint.generates)
         state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
@@ -91,17 +117,23 @@ def handler(endpoint: Endpoint) -> web.Handler:
                           created=config.clock if config.clock is not None else int(time.time()),
                           refusal=_refusal(request), prompt_tokens=validated.prompt_tokens)
         effective = endpoint.quirk_request(quirks, validated.request)
-        if decision.script is not None and endpoint.scripted is not None:
-            plan = endpoint.scripted(decision.script, effective, context)
-        else:
-            plan = endpoint.plan(effective, context)
+        streamed = validated.streamed and endpoint.stream is not None
+
+        def produce() -> tuple[Any, Any]:
+            """The plan and what goes on the wire: the stream's events, or the body."""
+            if decision.script is not None and endpoint.scripted is not None:
+                plan = endpoint.scripted(decision.script, effective, context)
+            else:
+                plan = endpoint.plan(effective, context)
+            return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
+
+        plan, rendered = await _work(request, heavy, produce)
         fault = fault or decision.fault or state.controls.fault
         paced, seed = endpoint.pacing(plan)
-        if validated.streamed and endpoint.stream is not None:
-            events = endpoint.stream(plan, effective, quirks)
-            delays = event_delays(timing, paced, len(events), seed)
-            return await send_stream(request, apply_fault(events, delays, fault))
+        if streamed:
+            delays = event_delays(timing, paced, len(rendered), seed)
+            return await send_stream(request, apply_fault(rendered, delays, fault))
         wait = 0.0 if timing.instant else generation_seconds(timing, paced, seed)
-        return await send_body(request, endpoint.body(plan, quirks), wait, fault)
+        return await send_body(request, rendered, wait, fault)
 
     return serve

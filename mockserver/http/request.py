@@ -13,6 +13,11 @@ from mockserver.controls.config import Config
 ANONYMOUS_KEY = "anonymous"
 _MAX_DEPTH = 200
 """orjson reads 1024 levels but writes only about 250: a body must stay writable to be hashed and echoed."""
+MAX_VALUES = 1_000_000
+"""JSON values one body may hold. Parsed, a value costs tens of bytes however few bytes it took on the
+wire (`{},` is three bytes and a 64-byte dict), so this, not the body's size, bounds what one request
+makes the server hold: about a hundred megabytes at worst."""
+_COUNTED_BYTES = 256 * 1024
 
 
 def api_key(request: web.Request) -> str:
@@ -55,7 +60,16 @@ async def read_json(request: web.Request, config: Config) -> Any:
     if request.content_length is not None and request.content_length > config.max_body_bytes:
         raise ApiError("request_too_large", f"The request body is too large: {request.content_length} bytes, "
                        f"at most {config.max_body_bytes} are accepted.")
-    raw = await request.read()
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError as exc:
+        # The framing or Content-Encoding broke part-way through the body (bad chunks, invalid gzip).
+        reason = " ".join(str(exc).split())
+        raise ApiError("invalid_request", f"The request body could not be read: {reason}.") from None
+    if len(raw) > _COUNTED_BYTES and raw.count(b",") + raw.count(b"{") + raw.count(b"[") > MAX_VALUES:
+        # Commas and brackets bound the values from above (those inside strings count too): cheap, and
+        # only bodies built of millions of tiny values reach it.
+        raise ApiError("request_too_large", f"The request body holds more than {MAX_VALUES:,} JSON values.")
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -11,12 +11,26 @@ from aiohttp import web
 
 from mockserver.controls.config import Config
 from mockserver.http.app import create_app
+from mockserver.http.protocol import EnvelopeRunner
+
+
+async def _serve_forever(config: Config) -> None:
+    runner = EnvelopeRunner(create_app(config), handle_signals=True)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 def serve(config: Config) -> None:
     """Serve until interrupted (the CLI's main loop)."""
     print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed})", flush=True)
-    web.run_app(create_app(config), host=config.host, port=config.port, print=None, access_log=None)
+    try:
+        asyncio.run(_serve_forever(config))
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
 
 
 class MockServer:
@@ -31,7 +45,7 @@ class MockServer:
         port 8000 belongs to the CLI, and tests that share a machine must not collide on it."""
         self.config = replace(config or Config(), port=port)
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: EnvelopeRunner | None = None
         self._thread: threading.Thread | None = None
         self.port: int = 0
 
@@ -61,6 +75,12 @@ class MockServer:
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self._runner.cleanup())
+            # Connections still lingering over an unread body (aiohttp drains it for a while) end here.
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
 
         self._thread = threading.Thread(target=run, name="mockserver", daemon=True)
@@ -71,7 +91,7 @@ class MockServer:
         return self
 
     async def _start_site(self) -> None:
-        self._runner = web.AppRunner(create_app(self.config), access_log=None)
+        self._runner = EnvelopeRunner(create_app(self.config))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()

@@ -11,9 +11,9 @@ import pypdf
 import pytest
 from hypothesis import find, settings
 
-from conformance.generate import requests as strategies
 from conformance.engine.client import Client
 from conformance.engine.groups import probe_completion
+from conformance.generate import requests as strategies
 from conformance.session import run_suite
 from mockserver import MockServer
 from mockserver.core.render.quirks import QUIRKS

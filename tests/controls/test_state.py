@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 from wire import PLAIN, post, send
+from yarl import URL
 
 from mockserver import Config, MockServer
+from mockserver.controls.journal import Arrival, Journal
 
 
 def _statuses(mock: MockServer, count: int) -> list[int]:
@@ -58,3 +60,16 @@ def test_a_bad_setting_is_a_400_naming_the_field() -> None:
         assert reply.json()["error"]["param"] == "timing.ttft_ms"
         reply = send(mock.url, "POST", "/_mock/quirks", b'["no_such_quirk"]', {"Content-Type": "application/json"})
         assert reply.status == 400 and "no_such_quirk" in reply.json()["error"]["message"]
+
+
+def test_journal_holds_a_bounded_amount_of_body_bytes() -> None:
+    journal = Journal(capacity=10, body_bytes=1000)
+    for number in range(6):
+        journal.add(Arrival(number, f"req_{number}", "POST", URL("/v1/chat/completions"), {}, b"x" * 300, None, 200,
+                            1.0))
+    bodies = [entry.body for entry in journal.entries()]
+    assert bodies == [None, None, None, "x" * 300, "x" * 300, "x" * 300]
+    for number in range(6, 20):
+        journal.add(Arrival(number, f"req_{number}", "POST", URL("/"), {}, b"y" * 100, None, 200, 1.0))
+    assert len(journal) == 10
+    assert all(entry.body == "y" * 100 for entry in journal.entries())

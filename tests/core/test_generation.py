@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 from collections import Counter
 from typing import Any
@@ -15,6 +16,7 @@ from wire import PLAIN, assert_completion, events, post
 
 from mockserver import Config, MockServer
 from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info
+from mockserver.core.generate import tokenizer
 from mockserver.core.generate.tokenizer import encode, encoding_of, prompt_tokens, tokenize
 
 REASONING_MODELS = st.sampled_from(["o1", "o3-mini", "o4-mini", "gpt-5", "gpt-5-nano"])
@@ -266,3 +268,12 @@ def test_message_shape(server: MockServer, body: dict[str, Any]) -> None:
         assert message["role"] == "assistant"
         assert isinstance(message["content"], str)
         assert message["refusal"] is None
+
+
+def test_long_texts_are_counted_in_parts_exactly() -> None:
+    """Counting a long prompt holds no list of all its tokens, and counts what encoding it would."""
+    rng = random.Random(5)
+    pieces = ["hello", " world", ",", "  ", "\n", "123456", " x", "é", "don't", "_a", "!!", " Zürich"]
+    text = "".join(rng.choice(pieces) for _ in range(60_000))
+    assert len(text) > 4 * tokenizer._CALL_CHARACTERS
+    assert tokenizer.count(text, "o200k_base") == len(tokenizer.encode(text, "o200k_base"))

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver.core.generate.budget import BudgetExceeded
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 
 CORPUS = json.loads((Path(__file__).parents[1] / "fixtures" / "tool_schemas.json").read_text())
@@ -122,12 +123,37 @@ def test_pydantic_generated_schemas(model: type[pydantic.BaseModel]) -> None:
     {"type": "object", "minProperties": 10**9},
     {"type": "array", "minItems": 300, "items": {"type": "array", "minItems": 300}},
     {"type": "string", "pattern": "a{1000000}"},
+    {"type": "string", "pattern": "((a{100}){100}){100}"},
+    {"type": "integer", "minimum": 2**70},
+    {"type": "integer", "maximum": -1e308},
+    {"type": "string", "not": {"$ref": "#/nowhere"}},
+    {"$defs": {"loop": {"$ref": "#/$defs/loop"}}, "type": "string", "not": {"$ref": "#/$defs/loop"}},
+    {"type": "object", "required": [f"p{i}" for i in range(20)], "properties": {f"p{i}": {
+        "type": "array", "minItems": 50, "items": {"type": "array", "minItems": 50, "items": {"type": "string"}}}
+        for i in range(20)}},
     False,
 ])
 def test_unsatisfiable_schemas_raise_quickly(schema: object) -> None:
-    with pytest.raises(UnsatisfiableSchema) as caught:
+    with pytest.raises((UnsatisfiableSchema, BudgetExceeded)) as caught:
         generate(schema, random.Random(0))
     assert str(caught.value).endswith(")") and "#" in str(caught.value)
+
+
+@pytest.mark.parametrize("bounds", [
+    {"minimum": -1e308}, {"maximum": 1e308}, {"minimum": -1e308, "maximum": 1e308},
+    {"exclusiveMinimum": -1.7976931348623157e308, "exclusiveMaximum": 1.7976931348623157e308},
+    {"exclusiveMinimum": -1e308, "maximum": 1, "multipleOf": 0.25},
+    {"minimum": -(2**63), "maximum": 2**63}, {"minimum": 2**60}, {"maximum": -(2**60)},
+])
+@pytest.mark.parametrize("kind", ["integer", "number"])
+def test_bounds_at_the_float_and_64_bit_edges_give_writable_values(bounds: dict[str, float], kind: str) -> None:
+    schema = {"type": kind, **bounds}
+    for seed in range(5):
+        value = generate(schema, random.Random(seed))
+        assert_valid(value, schema)
+        assert json.loads(json.dumps(value)) == value
+        if kind == "integer":
+            assert isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 _PATTERNS = ["^[a-z]{3,8}$", r"^\d{3}-\d{4}$", "^(red|green|blue)$", r"^[A-Z][a-z]+( [A-Z][a-z]+)*$",

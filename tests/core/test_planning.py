@@ -6,6 +6,7 @@ generator or a scenario rule would answer it, and the planner never fails half-w
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
@@ -17,6 +18,9 @@ from wire import api_post
 from mockserver import Config, MockServer
 from mockserver.contract.errors import ApiError
 from mockserver.controls.rules import parse_scenario
+from mockserver.core.endpoints.chat import CHAT
+from mockserver.core.endpoints.model import ServeOptions
+from mockserver.core.generate.budget import PLAN_STEPS
 from mockserver.core.generate.instances import generate
 from mockserver.core.generate.planner import Context, plan_completion
 from mockserver.core.generate.seeding import DigestRandom
@@ -113,3 +117,28 @@ def test_values_are_the_same_when_threads_generate_at_once() -> None:
     for thread in threads:
         thread.join()
     assert together == alone
+
+
+def _tool_request(parameters: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Go"}], "tool_choice": "required",
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": parameters}}], **fields}
+
+
+def test_a_request_is_quick_once_its_schemas_are_known() -> None:
+    body = _tool_request({"type": "object", "properties": {"routing_probe": {"type": "string"}}})
+    assert not CHAT.quick(body), "a novel schema may take long to check: the worker thread does it"
+    CHAT.validate(body, ServeOptions())
+    assert CHAT.quick(body)
+    assert not CHAT.quick({**body, "n": 2})
+    assert CHAT.quick({"model": "gpt-4o-mini", "messages": "not even a list"})
+
+
+def test_a_reply_past_the_planning_budget_takes_the_witness() -> None:
+    parameters = {"type": "object", "required": [f"p{i}" for i in range(40)], "properties": {
+        f"p{i}": {"type": "array", "minItems": 30, "items": {"type": "string"}} for i in range(40)}}
+    validated = CHAT.validate(_tool_request(parameters, n=3), ServeOptions())
+    plan = plan_completion(validated.request, Context())
+    arguments = [json.loads("".join(choice.tool_calls[0].argument_tokens)) for choice in plan.choices]
+    for value in arguments:
+        jsonschema.validate(value, parameters)
+    assert len({json.dumps(value) for value in arguments}) < 3, f"{PLAN_STEPS} steps cannot draw three of these"

@@ -13,6 +13,7 @@ from wire import CHAT, PLAIN, assert_error, post, post_raw, send
 
 from mockserver import Config, MockServer
 from mockserver.contract import request_parameters
+from mockserver.http.request import MAX_VALUES
 
 LIMIT = 4096
 
@@ -127,3 +128,9 @@ def test_arbitrary_json_never_gets_a_server_error(server: MockServer, body: Any)
         return
     assert_error(reply, status=reply.status)
     assert 400 <= reply.status < 500
+
+
+def test_a_body_of_millions_of_tiny_values_is_refused_before_parsing(server: MockServer) -> None:
+    data = json.dumps({**PLAIN, "metadata": {"x": "HOLE"}}).encode().replace(b'"HOLE"', b"[" + b"{}," * MAX_VALUES + b"{}]")
+    error = assert_error(post_raw(server.url, data), status=413, code="request_too_large")
+    assert "JSON values" in error["message"]

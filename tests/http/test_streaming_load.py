@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import aiohttp
 import pytest
-from wire import events
+from wire import events, send
 
 from mockserver import Config, MockServer, Timing
 
@@ -32,6 +33,20 @@ def _content(payload: bytes) -> tuple[str, bool]:
     received = events(payload)
     text = "".join(chunk["choices"][0]["delta"].get("content") or "" for chunk in received[:-1] if chunk["choices"])
     return text, received[-1] == "[DONE]"
+
+
+def _framing_problem(payload: bytes) -> str | None:
+    """What is wrong with a stream's framing: every event JSON, the role first, one delta per token (the
+    reply runs past max_tokens, so it has all of them), one `length` finish, `[DONE]` last and once."""
+    received = events(payload)
+    if received[-1] != "[DONE]" or "[DONE]" in received[:-1]:
+        return "[DONE] is not last, once"
+    chunks = received[:-1]
+    if chunks[0]["choices"][0]["delta"].get("role") != "assistant" or len({chunk["id"] for chunk in chunks}) != 1:
+        return "no role first, or ids differ"
+    contents = [chunk for chunk in chunks if chunk["choices"][0]["delta"].get("content")]
+    finishes = [chunk["choices"][0]["finish_reason"] for chunk in chunks if chunk["choices"][0]["finish_reason"]]
+    return None if len(contents) == _TOKENS and finishes == ["length"] else f"{len(contents)} deltas, {finishes}"
 
 
 async def _stream(session: aiohttp.ClientSession, url: str) -> bytes:
@@ -57,6 +72,7 @@ def test_concurrent_slow_streams_run_side_by_side(slow_mock: MockServer) -> None
             return time.monotonic() - started, bodies
 
     elapsed, bodies = asyncio.run(run())
+    assert [_framing_problem(body) for body in bodies] == [None] * _STREAMS
     expected = {_content(body) for body in bodies}
     assert len(expected) == 1
     text, done = expected.pop()
@@ -66,10 +82,29 @@ def test_concurrent_slow_streams_run_side_by_side(slow_mock: MockServer) -> None
     assert implied <= elapsed < implied + 15, "streams were served one after another, not side by side"
 
 
+def _server_tasks(mock: MockServer) -> int:
+    return send(mock.url, "GET", "/_mock/health").json()["tasks"]
+
+
+def _open_files() -> int:
+    """Client and server share this process: both ends of every connection count."""
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _settles(measure: Callable[[], int], limit: int) -> bool:
+    """Sockets close a moment after their last reply: the count gets back to `limit` within seconds."""
+    for _ in range(100):
+        if measure() <= limit:
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockServer,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     url = slow_mock.base_url + "/chat/completions"
     caplog.set_level(logging.DEBUG)
+    tasks_before, files_before = _server_tasks(slow_mock), _open_files()
 
     def ended() -> int:
         return sum(r.getMessage() == "client hung up mid-stream; response ended" for r in caplog.records)
@@ -81,6 +116,7 @@ def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockS
                 if ended() >= _DROPOUTS:
                     break
                 await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as session:
             return await _stream(session, url)
 
     text, done = _content(asyncio.run(run()))
@@ -88,6 +124,8 @@ def test_clients_hanging_up_mid_stream_leave_the_server_healthy(slow_mock: MockS
     assert ended() == _DROPOUTS, "every abandoned stream's handler ends instead of running on"
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
     assert noisy == []
+    assert _settles(lambda: _server_tasks(slow_mock), tasks_before), "a task outlived its connection"
+    assert _settles(_open_files, files_before), "a connection's socket was left open"
 
 
 def test_a_long_stall_ends_soon_after_its_client_leaves(slow_mock: MockServer,

@@ -17,6 +17,9 @@ from mockserver.core.render.body import completion_body
 from mockserver.core.render.stream import StreamOptions, choice_chunk_count, stream_chunks, stream_events
 from mockserver.core.validate.profiles import PROFILES
 from mockserver.core.validate.request import validate_and_count
+from mockserver.core.validate.schemas import witnesses_known
+
+_GUIDED = frozenset({"guided_json", "guided_regex", "guided_grammar", "guided_choice"})
 
 
 def validate(body: Any, options: ServeOptions) -> Validated:
@@ -40,6 +43,14 @@ def stream(plan: CompletionPlan, request: Mapping[str, Any], quirk_names: tuple[
     return quirks.apply_stream(quirk_names, stream_chunks(plan, options))
 
 
+def quick(body: Any) -> bool:
+    """One choice, and every schema and grammar already checked once: a novel schema can take a quarter of
+    a second to check, and each extra choice (with logprobs) multiplies the reply's work."""
+    if not isinstance(body, dict):
+        return True
+    return body.get("n", 1) in (1, None) and _GUIDED.isdisjoint(body) and witnesses_known(body)
+
+
 def pacing(plan: CompletionPlan) -> tuple[int, str]:
     return choice_chunk_count(plan), plan.id
 
@@ -55,4 +66,5 @@ CHAT = Endpoint(
     stream=stream,
     pacing=pacing,
     quirk_request=quirks.apply_request,
+    quick=quick,
 )

@@ -21,7 +21,10 @@ Recursion is bounded: past `SOFT_DEPTH` nested levels the generator takes the sm
 required properties, minimum array lengths, the `null` or non-recursive branch of a union). A schema
 with no finite instance, or with contradictory constraints, raises `UnsatisfiableSchema` naming the
 place in the schema, never loops. So does a schema asking for more than the mock will build
-(`MAX_VALUES` values in one instance, strings past `MAX_LENGTH`), which keeps a hostile schema cheap.
+(`MAX_VALUES` values in one instance, strings past `MAX_LENGTH`, integers beyond 64 bits), and the
+work itself is counted against a `Budget` (values drawn, keywords checked, patterns walked), which
+raises `BudgetExceeded` where it runs out: a hostile schema costs a bounded amount, the same on every
+machine. Numeric bounds anywhere in the float range are honoured without overflow.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from fractions import Fraction
 from typing import Any
@@ -40,8 +44,10 @@ from urllib.parse import unquote
 import jsonschema
 import orjson
 from faker import Faker
+from referencing.exceptions import Unresolvable
 
-from mockserver.core.generate.patterns import PatternError, compile_pattern, matching_string
+from mockserver.core.generate.budget import Budget, BudgetExceeded
+from mockserver.core.generate.patterns import PatternError, matching_string, search
 
 SOFT_DEPTH = 4
 HARD_DEPTH = 32
@@ -51,6 +57,11 @@ MAX_LENGTH = 100_000
 _OPTIONAL_PROPERTY_ODDS = 0.6
 _NULL_ODDS = 0.25
 _DEFAULT_SPAN = 100
+_VALUE_STEPS = 5
+_FAKER_STEPS = 20
+"""What drawing a value costs in steps, and a realistic string from Faker on top (tens of microseconds)."""
+_KEYWORD_STEPS = 2
+"""What checking one keyword against a candidate costs (for `not` and `oneOf`)."""
 _NOT_ATTEMPTS = 8
 """Draws tried for a schema with `not` before it counts as unsatisfiable."""
 _MERGE_AS_ALL_OF = ("$ref", "anyOf", "oneOf")
@@ -60,6 +71,12 @@ _ARRAY_KEYS = ("items", "prefixItems", "minItems", "maxItems", "uniqueItems", "a
 _STRING_KEYS = ("minLength", "maxLength", "pattern", "format")
 _NUMBER_KEYS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _TYPE_ORDER = ("null", "boolean", "integer", "number", "string", "array", "object")
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+"""Integers the mock generates: what every JSON library reads back exactly as written."""
+_UNREADABLE = (TypeError, AttributeError, KeyError, IndexError, ValueError, ZeroDivisionError, OverflowError)
+"""What reading a keyword value of the wrong shape raises."""
+_FAR = 2**53
+"""A lone bound further from zero than this reads as "no bound": values are drawn near zero instead."""
 
 
 class UnsatisfiableSchema(ValueError):
@@ -92,14 +109,14 @@ def _faker() -> Faker:
     return fake
 
 
-# Faker's own date methods draw between 1970 and *now*, so their values drift with the wall clock; fixed
-# bounds keep a seeded value the same on every run.
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_HORIZON = datetime(2030, 1, 1, tzinfo=timezone.utc)
+_EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
 
 def _moment(fake: Faker) -> datetime:
-    return fake.date_time_between(start_date=_EPOCH, end_date=_HORIZON, tzinfo=timezone.utc)
+    """Between fixed dates: Faker's own default range ends now, so the same seed drew a different value
+    every second."""
+    return fake.date_time_between(start_date=_EARLIEST, end_date=_LATEST, tzinfo=timezone.utc)
 
 
 def _rfc3339_time(fake: Faker) -> str:
@@ -249,18 +266,109 @@ def _merge(base: dict[str, Any], extra: Any, path: Sequence[Any]) -> dict[str, A
     return merged
 
 
+_ACTIVE_BUDGET: ContextVar[Budget | None] = ContextVar("instances_budget", default=None)
+"""The budget of the `generate` call running in this thread, for the keyword checks below."""
+
+
+def _counted(keyword: Callable[..., Any]) -> Callable[..., Any]:
+    def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+        budget = _ACTIVE_BUDGET.get()
+        if budget is not None:
+            budget.spend(_KEYWORD_STEPS)
+        return keyword(validator, value, instance, schema)
+    return check
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[jsonschema.ValidationError]:
+    if validator.is_type(instance, "string") and not search(pattern, instance, _ACTIVE_BUDGET.get()):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(validator: Any, patterned: Mapping[str, Any], instance: Any,
+                        schema: Any) -> Iterator[jsonschema.ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, sub in patterned.items():
+        for name, value in instance.items():
+            if search(pattern, name, _ACTIVE_BUDGET.get()):
+                yield from validator.descend(value, sub, path=name, schema_path=pattern)
+
+
+def _additional_properties(validator: Any, additional: Any, instance: Any,
+                           schema: Any) -> Iterator[jsonschema.ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    known = schema.get("properties", {})
+    patterns = list(schema.get("patternProperties", {}))
+    budget = _ACTIVE_BUDGET.get()
+    extras = [name for name in instance
+              if name not in known and not any(search(p, name, budget) for p in patterns)]
+    if additional is False and extras:
+        yield jsonschema.ValidationError(f"Additional properties are not allowed ({', '.join(map(repr, extras))})")
+    elif isinstance(additional, Mapping):
+        for name in extras:
+            yield from validator.descend(instance[name], additional, path=name)
+
+
+_Checker = jsonschema.validators.extend(jsonschema.Draft202012Validator, {
+    **{name: _counted(keyword) for name, keyword in jsonschema.Draft202012Validator.VALIDATORS.items()},
+    "pattern": _counted(_pattern),
+    "patternProperties": _counted(_pattern_properties),
+    "additionalProperties": _counted(_additional_properties),
+})
+"""Draft 2020-12 with every keyword check counted and patterns matched under a time limit: the
+generator checks its candidates against `not` and `oneOf` branches with it."""
+
+
+def _count(value: Any) -> int | None:
+    """A length or count as an int: JSON Schema lets a schema write 5.0, or 1e308."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) else _INT_MAX
+    return int(value)
+
+
+def _finite(value: Any) -> Any:
+    """A bound, or None for one that is not a finite number (no bound at all, for the generator)."""
+    return value if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
 class _Generator:
-    def __init__(self, root: Any, rng: random.Random, soft_depth: int) -> None:
+    def __init__(self, root: Any, rng: random.Random, soft_depth: int, budget: Budget) -> None:
         self.root = root
         self.rng = rng
         self.soft_depth = soft_depth
+        self.budget = budget
         self.values = 0
 
     @functools.cached_property
     def validator(self) -> jsonschema.Draft202012Validator:
-        return jsonschema.Draft202012Validator(self.root if isinstance(self.root, Mapping) else {})
+        return _Checker(self.root if isinstance(self.root, Mapping) else {})
+
+    def accepts(self, schema: Any, candidate: Any, path: tuple[Any, ...]) -> bool:
+        """Whether `candidate` is valid against `schema` (a `not` or a `oneOf` branch), which may hold what
+        the generator never reads: a `$ref` to nowhere, or one that refers to itself forever."""
+        try:
+            return self.validator.evolve(schema=schema).is_valid(candidate)
+        except PatternError as exc:
+            raise UnsatisfiableSchema(str(exc), path) from None
+        except Unresolvable as exc:
+            raise UnsatisfiableSchema(f"$ref {getattr(exc, 'ref', '')!r} does not resolve", path) from None
+        except RecursionError:
+            raise UnsatisfiableSchema("a $ref refers to itself without end", path) from None
+        except _UNREADABLE as exc:
+            raise UnsatisfiableSchema(f"a keyword here holds a value the mock cannot read ({exc})", path) from None
+
+    def merge(self, base: dict[str, Any], extra: Any, path: Sequence[Any]) -> dict[str, Any]:
+        """`_merge`, paid for by the size of what is merged in."""
+        if isinstance(extra, Mapping):
+            self.budget.spend(1 + len(extra) + sum(len(v) for v in extra.values() if isinstance(v, (list, dict))),
+                              path)
+        return _merge(base, extra, path)
 
     def faker(self) -> Faker:
+        self.budget.spend(_FAKER_STEPS)
         fake = _faker()
         fake.seed_instance(self.rng.getrandbits(64))
         return fake
@@ -285,16 +393,29 @@ class _Generator:
                 target = self.resolve(flat.pop("$ref"), path)
                 if target is False:
                     raise UnsatisfiableSchema("the schema 'false' accepts nothing", path)
-                flat = _merge(dict(target) if isinstance(target, Mapping) else {}, flat, path)
+                flat = self.merge(dict(target) if isinstance(target, Mapping) else {}, flat, path)
             elif "allOf" in flat:
                 parts = flat.pop("allOf")
                 for part in parts:
-                    flat = _merge(flat, part, path)
+                    flat = self.merge(flat, part, path)
             else:
                 return flat
         raise UnsatisfiableSchema("$ref chain does not reach a schema", path)
 
     def value(self, schema: Any, path: tuple[Any, ...], depth: int, hint: str | None = None) -> Any:
+        try:
+            return self.located_value(schema, path, depth, hint)
+        except BudgetExceeded as exc:
+            raise exc.at(path) from None
+        except UnsatisfiableSchema:
+            raise
+        except _UNREADABLE as exc:
+            # A keyword the meta-schema does not check in this place (`additionalItems` in draft 2020-12)
+            # may hold anything; the generator reads it all the same.
+            raise UnsatisfiableSchema(f"a keyword here holds a value the mock cannot read ({exc})", path) from None
+
+    def located_value(self, schema: Any, path: tuple[Any, ...], depth: int, hint: str | None) -> Any:
+        self.budget.spend(_VALUE_STEPS, path)
         if depth > HARD_DEPTH:
             raise UnsatisfiableSchema("the schema's recursion has no finite instance", path)
         self.values += 1
@@ -310,7 +431,7 @@ class _Generator:
         negated = flat.pop("not", None)
         for _ in range(_NOT_ATTEMPTS if negated is not None else 1):
             candidate = self.positive(flat, path, depth, hint)
-            if negated is None or not self.validator.evolve(schema=negated).is_valid(candidate):
+            if negated is None or not self.accepts(negated, candidate, (*path, "not")):
                 return candidate
         raise UnsatisfiableSchema("no value was found outside 'not'", (*path, "not"))
 
@@ -337,12 +458,12 @@ class _Generator:
         for index in order * rounds:
             where = (*path, keyword, index)
             try:
-                candidate = self.value(_merge(flat, branches[index], where), where, depth, hint)
+                candidate = self.value(self.merge(flat, branches[index], where), where, depth, hint)
             except UnsatisfiableSchema as exc:
                 failure = exc
                 continue
             if keyword == "oneOf" and any(
-                    i != index and self.validator.evolve(schema=b).is_valid(candidate)
+                    i != index and self.accepts(b, candidate, path)
                     for i, b in enumerate(branches) if isinstance(b, (Mapping, bool))):
                 failure = UnsatisfiableSchema("no value matches exactly one oneOf branch", path)
                 continue
@@ -417,15 +538,15 @@ class _Generator:
         return self.faker().sentence(nb_words=self.rng.randint(low, high)).rstrip(".")
 
     def string(self, flat: Mapping[str, Any], path: tuple[Any, ...], hint: str | None) -> str:
-        low = flat.get("minLength", 0)
-        high = flat.get("maxLength")
+        low = _count(flat.get("minLength")) or 0
+        high = _count(flat.get("maxLength"))
         if high is not None and low > high:
             raise UnsatisfiableSchema(f"minLength {low} exceeds maxLength {high}", path)
         if low > MAX_LENGTH:
             raise UnsatisfiableSchema(f"minLength {low} exceeds the {MAX_LENGTH} characters the mock generates", path)
         if "pattern" in flat:
             try:
-                return matching_string(flat["pattern"], self.rng, low, high)
+                return matching_string(flat["pattern"], self.rng, low, high, budget=self.budget)
             except PatternError as exc:
                 raise UnsatisfiableSchema(str(exc), (*path, "pattern")) from None
         make = _FORMATS.get(flat.get("format") or "")
@@ -437,31 +558,39 @@ class _Generator:
         if len(text) < low:
             text += (" " + self.words(6, 12)) * (1 + (low - len(text)) // 40)
         while len(text) < low:
+            self.budget.spend(1, path)
             text += " " + self.words(2, 6)
         if high is not None and len(text) > high:
             text = text[:high]
         return text
 
     def number(self, flat: Mapping[str, Any], path: tuple[Any, ...], integer: bool) -> int | float:
-        low, low_open = flat.get("minimum"), False
-        high, high_open = flat.get("maximum"), False
+        low, low_open = _finite(flat.get("minimum")), False
+        high, high_open = _finite(flat.get("maximum")), False
         ex_low, ex_high = flat.get("exclusiveMinimum"), flat.get("exclusiveMaximum")
         if isinstance(ex_low, bool):
             low_open = ex_low
-        elif ex_low is not None and (low is None or ex_low >= low):
+        elif _finite(ex_low) is not None and (low is None or ex_low >= low):
             low, low_open = ex_low, True
         if isinstance(ex_high, bool):
             high_open = ex_high
-        elif ex_high is not None and (high is None or ex_high <= high):
+        elif _finite(ex_high) is not None and (high is None or ex_high <= high):
             high, high_open = ex_high, True
         if low is None and high is None:
             low, high = 0, _DEFAULT_SPAN
         elif low is None:
-            low = high - _DEFAULT_SPAN
+            # A bound far from zero on one side only means "no bound" in practice: values near zero.
+            low, high, high_open = (0, _DEFAULT_SPAN, False) if high > _FAR else (high - _DEFAULT_SPAN, high, high_open)
         elif high is None:
-            high = low + _DEFAULT_SPAN
+            low, high, low_open = (0, _DEFAULT_SPAN, False) if low < -_FAR else (low, low + _DEFAULT_SPAN, low_open)
         if low > high or (low == high and (low_open or high_open)):
             raise UnsatisfiableSchema(f"no number lies between {low} and {high}", path)
+        if integer:
+            if low > _INT_MAX or high < _INT_MIN:
+                raise UnsatisfiableSchema(f"no integer within 64 bits lies between {low} and {high} (the mock "
+                                          "generates integers from -2**63 to 2**63-1)", path)
+            low, low_open = (_INT_MIN, False) if low < _INT_MIN else (low, low_open)
+            high, high_open = (_INT_MAX, False) if high > _INT_MAX else (high, high_open)
         step = flat.get("multipleOf")
         if step is not None:
             return self.multiple(Fraction(str(step)), step, low, high, low_open, high_open, integer, path)
@@ -471,9 +600,14 @@ class _Generator:
             if first > last:
                 raise UnsatisfiableSchema(f"no integer lies between {low} and {high}", path)
             return self.rng.randint(first, last)
-        value = round(self.rng.uniform(low, high), 2)
+        if math.isinf(high - low):
+            # Bounds a whole float range apart: their difference overflows, a weighted mean does not.
+            share = self.rng.random()
+            value = round(low * (1 - share) + high * share, 2)
+        else:
+            value = round(self.rng.uniform(low, high), 2)
         if value < low or value > high or (low_open and value == low) or (high_open and value == high):
-            value = (low + high) / 2
+            value = (low + high) / 2 if math.isfinite(low + high) else low / 2 + high / 2
         return value
 
     def multiple(self, step: Fraction, raw: Any, low: float, high: float, low_open: bool, high_open: bool,
@@ -488,10 +622,12 @@ class _Generator:
         self.rng.shuffle(candidates)
         for k in candidates:
             exact = unit * k
-            value: int | float = int(exact) if exact.denominator == 1 else float(exact)
+            whole = exact.denominator == 1 and (integer or _INT_MIN <= exact <= _INT_MAX)
+            value: int | float = int(exact) if whole else float(exact)
             if (low_open and value == low) or (high_open and value == high) or not low <= value <= high:
                 continue
-            if isinstance(raw, float) and int(value / raw) != value / raw:
+            quotient = value / raw if isinstance(raw, float) else 0
+            if isinstance(raw, float) and (not math.isfinite(quotient) or int(quotient) != quotient):
                 continue
             return value
         raise UnsatisfiableSchema(f"no multiple of {raw} lies between {low} and {high}", path)
@@ -501,8 +637,8 @@ class _Generator:
         items = flat.get("items", True)
         if isinstance(items, list):
             prefix, items = items, flat.get("additionalItems", True)
-        low = flat.get("minItems", 0)
-        high = flat.get("maxItems")
+        low = _count(flat.get("minItems")) or 0
+        high = _count(flat.get("maxItems"))
         if items is False:
             high = len(prefix) if high is None else min(high, len(prefix))
         if high is not None and low > high:
@@ -540,7 +676,7 @@ class _Generator:
         required = list(dict.fromkeys(flat.get("required") or ()))
         additional = flat.get("additionalProperties", True)
         patterned: Mapping[str, Any] = flat.get("patternProperties") or {}
-        high = flat.get("maxProperties")
+        high = _count(flat.get("maxProperties"))
         if high is not None and len(required) > high:
             raise UnsatisfiableSchema(f"{len(required)} required properties exceed maxProperties {high}", path)
         chosen = set(required)
@@ -554,7 +690,7 @@ class _Generator:
         for name in sorted(chosen):
             values[name] = self.value(self.property_schema(name, props, patterned, additional, path),
                                       (*path, "properties", name), depth + 1, hint=name)
-        wanted = max(0, flat.get("minProperties", 0) - len(values))
+        wanted = max(0, (_count(flat.get("minProperties")) or 0) - len(values))
         if not props and not required and isinstance(additional, Mapping) and not self.minimal(depth):
             wanted = max(wanted, self.rng.randint(1, 2))
         if high is not None:
@@ -573,7 +709,7 @@ class _Generator:
             return props[name]
         for regex, sub in sorted(patterned.items()):
             try:
-                if compile_pattern(regex)[1].search(name):
+                if search(regex, name, self.budget):
                     return sub
             except PatternError:
                 continue
@@ -602,6 +738,12 @@ class _Generator:
         return extras
 
 
-def generate(schema: Any, rng: random.Random, soft_depth: int = SOFT_DEPTH) -> Any:
-    """A value that validates against `schema`, or `UnsatisfiableSchema` saying why there is none."""
-    return _Generator(schema, rng, soft_depth).value(schema, (), 0)
+def generate(schema: Any, rng: random.Random, soft_depth: int = SOFT_DEPTH, budget: Budget | None = None) -> Any:
+    """A value that validates against `schema`, or `UnsatisfiableSchema` saying why there is none, or
+    `BudgetExceeded` where the work ran out (a fresh `Budget` when none is given)."""
+    budget = budget or Budget()
+    token = _ACTIVE_BUDGET.set(budget)
+    try:
+        return _Generator(schema, rng, soft_depth, budget).value(schema, (), 0)
+    finally:
+        _ACTIVE_BUDGET.reset(token)

@@ -16,6 +16,7 @@ from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_t
 from mockserver.contract.request import completion_limit
 from mockserver.core.generate import prose
 from mockserver.core.generate.audio import audio_message, audio_tokens
+from mockserver.core.generate.budget import PLAN_STEPS, Budget
 from mockserver.core.generate.logprobs import token_logprobs
 from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
 from mockserver.core.generate.structured import structured_tokens
@@ -111,8 +112,8 @@ def _reasoning_tokens(request: Mapping[str, Any], rng: random.Random) -> int:
     return base + (rng.randrange(base // 4 + 1) if base else 0)
 
 
-def _text_tokens(request: Mapping[str, Any], rng: random.Random, encoding: str) -> list[str]:
-    shaped = structured_tokens(request, rng)
+def _text_tokens(request: Mapping[str, Any], rng: random.Random, encoding: str, work: Budget) -> list[str]:
+    shaped = structured_tokens(request, rng, work)
     if shaped is not None:
         return vllm_text(request, shaped)
     banned, forced = _bias(request, encoding)
@@ -159,9 +160,10 @@ def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
     return tuple(token_logprobs(rng_for(digest, "logprobs", index), tokens, top, encoding_of(request["model"])))
 
 
-def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
+            work: Budget) -> tuple[ChoicePlan, int]:
     """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks."""
-    choice, spent = _answer(request, digest, index, context)
+    choice, spent = _answer(request, digest, index, context, work)
     if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
         return choice, spent
     rng = rng_for(digest, "reasoning", index)
@@ -169,7 +171,8 @@ def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
     return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
 
 
-def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context) -> tuple[ChoicePlan, int]:
+def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
+            work: Budget) -> tuple[ChoicePlan, int]:
     """One choice (text, tool calls or refusal) and the reasoning tokens spent on it.
 
     What the choice generates depends only on what shapes sampling: its random source is the same whatever
@@ -186,7 +189,7 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
                               logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
         return ChoicePlan(index=index, finish_reason=FINISH_STOP, refusal_tokens=tuple(tokens),
                           logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
-    reply = plan_tool_reply(request, digest, index)
+    reply = plan_tool_reply(request, digest, index, work)
     if reply is not None:
         calls, cut = _cut_calls(reply.calls, budget, encoding)
         finish = FINISH_LENGTH if cut else reply.finish_reason
@@ -194,7 +197,7 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
         if reply.legacy:
             return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0], cost=cost), reasoning
         return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls, cost=cost), reasoning
-    tokens, written = _cut_at_stop(_text_tokens(request, rng, encoding), _stops(request), encoding, budget)
+    tokens, written = _cut_at_stop(_text_tokens(request, rng, encoding, work), _stops(request), encoding, budget)
     finish = FINISH_STOP
     if written is None and budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
@@ -264,12 +267,14 @@ def completion_id(context: Context, digest: bytes) -> str:
 
 
 def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionPlan:
-    """The whole reply to a validated request, as data."""
+    """The whole reply to a validated request, as data. Its choices share one `Budget` for drawing
+    arguments and structured content; what it cannot pay for takes the witnesses validation found."""
     digest = content_digest(request, context.server_seed)
+    work = Budget(PLAN_STEPS)
     choices = []
     reasoning = 0
     for index in range(request.get("n") or 1):
-        choice, spent = _choice(request, digest, index, context)
+        choice, spent = _choice(request, digest, index, context, work)
         choices.append(choice)
         reasoning += spent
     return CompletionPlan(

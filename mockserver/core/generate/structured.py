@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from mockserver.core.generate import witness
+from mockserver.core.generate.budget import Budget, BudgetExceeded
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
 from mockserver.core.generate.tokenizer import encoding_of, tokenize
@@ -18,10 +19,10 @@ _JSON_MODE_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": {
                                      "minProperties": 2, "maxProperties": 4}
 
 
-def _json_tokens(schema: Any, rng: random.Random, encoding: str) -> list[str]:
+def _json_tokens(schema: Any, rng: random.Random, encoding: str, budget: Budget) -> list[str]:
     try:
-        value = generate(schema, rng)
-    except UnsatisfiableSchema:
+        value = generate(schema, rng, budget=budget)
+    except (UnsatisfiableSchema, BudgetExceeded):
         value = witness.instance(schema)
     return tokenize(orjson.dumps(value).decode(), encoding)
 
@@ -32,23 +33,26 @@ def guided_json_schema(request: Mapping[str, Any]) -> Any:
     return orjson.loads(guided) if isinstance(guided, str) else guided
 
 
-def structured_tokens(request: Mapping[str, Any], rng: random.Random) -> list[str] | None:
-    """The reply's tokens when the request fixes its shape, else None (free prose)."""
+def structured_tokens(request: Mapping[str, Any], rng: random.Random,
+                      budget: Budget | None = None) -> list[str] | None:
+    """The reply's tokens when the request fixes its shape, else None (free prose). Drawing spends from
+    `budget`; once it is spent, the reply is the schema's (or pattern's) witness."""
+    budget = budget or Budget()
     encoding = encoding_of(request["model"])
     if request.get("guided_choice") is not None:
         choices = request["guided_choice"]
         return tokenize(choices[rng.randrange(len(choices))], encoding)
     if request.get("guided_regex") is not None:
         try:
-            return tokenize(matching_string(request["guided_regex"], rng), encoding)
-        except PatternError:
+            return tokenize(matching_string(request["guided_regex"], rng, budget=budget), encoding)
+        except (PatternError, BudgetExceeded):
             return tokenize(witness.string(request["guided_regex"]), encoding)
     if request.get("guided_json") is not None:
-        return _json_tokens(guided_json_schema(request), rng, encoding)
+        return _json_tokens(guided_json_schema(request), rng, encoding, budget)
     response_format = request.get("response_format") or {}
     kind = response_format.get("type")
     if kind == "json_schema":
-        return _json_tokens(response_format["json_schema"].get("schema", {"type": "object"}), rng, encoding)
+        return _json_tokens(response_format["json_schema"].get("schema", {"type": "object"}), rng, encoding, budget)
     if kind == "json_object":
-        return _json_tokens(_JSON_MODE_SCHEMA, rng, encoding)
+        return _json_tokens(_JSON_MODE_SCHEMA, rng, encoding, budget)
     return None

@@ -113,9 +113,17 @@ def _cached_count(text: str, encoding: str) -> int:
 
 
 def count(text: str, encoding: str) -> int:
+    """Long texts are counted part by part (cut where `encode` cuts them, so the count is the same), so
+    counting a large prompt never holds the list of all its tokens."""
     if len(text) <= _CACHED_TEXT_LENGTH:
         return _cached_count(text, encoding)
-    return len(encode(text, encoding))
+    library = _library(encoding)
+    total = start = 0
+    while start < len(text):
+        end = _cut(text, start)
+        total += len(library.encode_ordinary(text[start:end]))
+        start = end
+    return total
 
 
 def is_token(token_id: int, encoding: str) -> bool:

@@ -29,6 +29,7 @@ from mockserver.contract.request import (
 )
 from mockserver.contract.wire import FINISH_FUNCTION_CALL, FINISH_STOP, FINISH_TOOL_CALLS
 from mockserver.core.generate import prose, witness
+from mockserver.core.generate.budget import Budget, BudgetExceeded
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
 from mockserver.core.generate.seeding import rng_for, short_id
@@ -76,34 +77,37 @@ def _wants_call(mode: str, request: Mapping[str, Any]) -> bool:
     return True
 
 
-def _custom_input(tool: Tool, rng: random.Random, encoding: str) -> str:
+def _custom_input(tool: Tool, rng: random.Random, encoding: str, budget: Budget) -> str:
     """Free-form input; a regex grammar is honoured, other grammars (lark) get plain prose."""
     fmt = tool.definition.get("format") or {}
     grammar = fmt.get("grammar") or {}
     if fmt.get("type") == "grammar" and grammar.get("syntax") == "regex":
         try:
-            return matching_string(grammar.get("definition", ""), rng)
-        except PatternError:
+            return matching_string(grammar.get("definition", ""), rng, budget=budget)
+        except (PatternError, BudgetExceeded):
             return witness.string(grammar.get("definition", ""))
     return "".join(prose.generate_tokens(rng, rng.randint(6, 16), encoding))
 
 
-def _call(tool: Tool, digest: bytes, index: int, number: int, encoding: str) -> ToolCallPlan:
+def _call(tool: Tool, digest: bytes, index: int, number: int, encoding: str, budget: Budget) -> ToolCallPlan:
     rng = rng_for(digest, "tool", index, number, tool.name)
     call_id = "call_" + short_id(digest + f"|call|{index}|{number}".encode(), 24)
     if tool.kind == "custom":
-        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng, encoding), encoding)),
+        return ToolCallPlan(call_id, tool.name, tuple(tokenize(_custom_input(tool, rng, encoding, budget), encoding)),
                             kind="custom")
     parameters = tool.definition.get("parameters") or _EMPTY_PARAMETERS
     try:
-        arguments = generate(parameters, rng)
-    except UnsatisfiableSchema:
+        arguments = generate(parameters, rng, budget=budget)
+    except (UnsatisfiableSchema, BudgetExceeded):
         arguments = witness.instance(parameters)
     return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode(), encoding)))
 
 
-def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> ToolReply | None:
-    """The calls choice `index` makes, or None when it answers in text."""
+def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int,
+                    budget: Budget | None = None) -> ToolReply | None:
+    """The calls choice `index` makes, or None when it answers in text. Drawing arguments spends from
+    `budget`; once it is spent, calls take their schema's witness (proven to exist by validation)."""
+    budget = budget or Budget()
     tools, mode = _candidates(request)
     if not tools or not _wants_call(mode, request):
         return None
@@ -114,7 +118,7 @@ def plan_tool_reply(request: Mapping[str, Any], digest: bytes, index: int) -> To
         count = 1 + rng.randrange(min(_MAX_PARALLEL, len(tools)))
     picked = rng.sample(tools, count)
     encoding = encoding_of(request["model"])
-    calls = tuple(_call(tool, digest, index, number, encoding) for number, tool in enumerate(picked))
+    calls = tuple(_call(tool, digest, index, number, encoding, budget) for number, tool in enumerate(picked))
     if mode == "named":
         finish = FINISH_STOP
     else:

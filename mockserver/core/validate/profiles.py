@@ -8,7 +8,6 @@ the generator honours them (`mockserver.core.generate.vendor`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +15,8 @@ from typing import Any
 import orjson
 
 from mockserver.contract.errors import ApiError, invalid_request
-from mockserver.core.validate.schemas import meta_problem, pattern_problem, satisfiability_problem
+from mockserver.core.generate.budget import Budget
+from mockserver.core.validate.schemas import pattern_problem, schema_problem
 
 Checker = Callable[[Any], bool]
 
@@ -89,18 +89,14 @@ def _check_guided(body: Mapping[str, Any]) -> None:
         except orjson.JSONDecodeError:
             raise invalid_request("Invalid value for 'guided_json': the string is not valid JSON.",
                                   "guided_json") from None
+    budget = Budget()
     if guided_json is not None:
-        problem = meta_problem(guided_json) if isinstance(guided_json, (dict, bool)) else "not a JSON Schema"
-        if problem is None:
-            problem = satisfiability_problem(guided_json)
+        problem = (schema_problem(guided_json, False, budget) if isinstance(guided_json, (dict, bool))
+                   else "not a JSON Schema")
         if problem is not None:
             raise invalid_request(f"Invalid schema for guided_json: {problem}", "guided_json")
     if body.get("guided_regex") is not None:
-        try:
-            re.compile(body["guided_regex"])
-        except re.error as exc:
-            raise invalid_request(f"Invalid value for 'guided_regex': {exc}.", "guided_regex") from None
-        problem = pattern_problem(body["guided_regex"])
+        problem = pattern_problem(body["guided_regex"], budget)
         if problem is not None:
             raise invalid_request(f"Invalid guided_regex: {problem}", "guided_regex")
 

@@ -3,13 +3,22 @@
 It runs twice only on failure: jsonschema-rs answers valid or not on the hot path in about a
 microsecond, and jsonschema explains a failure precisely, so good requests pay almost nothing and bad
 ones get an error message as specific as the real API's.
+
+jsonschema's explanation costs about a millisecond per array item under a `oneOf` (every branch is
+tried and every error kept), so a refused body with a long list would hold the server for minutes.
+The body is shrunk first, with jsonschema-rs as the judge: long lists are cut to their first items
+(in halving groups, so thousands of lists cost a few dozen checks), and a list whose tail holds the
+failure to the shortest prefix that still fails (a window ending at the failing item when that prefix
+is long, its offset remembered so `param` names the item's real index). Cutting items off a list cannot create an error
+in the request schema (its `minItems` are all met by the prefixes tried), so the explanation of the
+shrunk body is an explanation of the body.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import jsonschema
@@ -82,7 +91,7 @@ def _specific(error: ValidationError) -> ValidationError:
     return error
 
 
-def _discriminator_error(error: ValidationError) -> ApiError | None:
+def _discriminator_error(error: ValidationError, offsets: Mapping[Path, int]) -> ApiError | None:
     """When no branch of a union accepts the object's `role`/`type`, list the values that would."""
     if error.validator not in ("oneOf", "anyOf") or not isinstance(error.instance, dict):
         return None
@@ -96,20 +105,25 @@ def _discriminator_error(error: ValidationError) -> ApiError | None:
     if key is None or len({s.relative_schema_path[0] for s in error.context}) != len(
             {s.relative_schema_path[0] for s in error.context if s.relative_path and s.relative_path[0] == key}):
         return None
-    param = param_path([*error.absolute_path, key])
+    param = param_path([*_unshifted(list(error.absolute_path), offsets), key])
     listed = ", ".join(repr(v) for v in allowed)
     return ApiError("invalid_request", f"Invalid value: {error.instance.get(key)!r}. Supported values are: "
                     f"{listed}.", param=param, code="invalid_value")
 
 
-def _schema_error(error: ValidationError) -> ApiError:
+def _schema_error(error: ValidationError, body: Any, offsets: Mapping[Path, int]) -> ApiError:
+    """`body` is the request as sent and `error` is about the shrunk body: positions are shifted back by
+    `offsets`, and the value is read from the request (a list's real length, not its prefix's)."""
     error = _specific(error)
-    by_discriminator = _discriminator_error(error)
+    by_discriminator = _discriminator_error(error, offsets)
     if by_discriminator is not None:
         return by_discriminator
-    path = list(error.absolute_path)
+    path = _unshifted(list(error.absolute_path), offsets)
     param = param_path(path)
-    value = error.instance
+    try:
+        value = _at(body, tuple(path))
+    except (KeyError, IndexError, TypeError):
+        value = error.instance
     kind = error.validator
     if kind == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
@@ -162,10 +176,167 @@ def _schema_error(error: ValidationError) -> ApiError:
     return ApiError("invalid_request", f"Invalid '{param}': {error.message}", param=param, code="invalid_value")
 
 
+Path = tuple[Any, ...]
+_SHORT = 8
+"""Lists this long are explained as they are."""
+_WINDOW = 8
+"""Items kept before (and including) the failing one when the failing prefix is long."""
+_LONG_PREFIX = 256
+"""A failing prefix up to this long is kept whole (a `maxItems` error needs all of its items)."""
+_MAX_CHECKS = 512
+"""Checks spent cutting lists in groups; past them, the body is explained as far as it was shrunk."""
+_CUT_HERE = object()
+
+
+def _walk_minimum(node: Any) -> Iterator[int]:
+    if isinstance(node, Mapping):
+        if isinstance(node.get("minItems"), int):
+            yield node["minItems"]
+        for child in node.values():
+            yield from _walk_minimum(child)
+    elif isinstance(node, list):
+        for child in node:
+            yield from _walk_minimum(child)
+
+
+@functools.cache
+def _shortest_cut() -> int:
+    """No list of the request is cut shorter than the request schema's largest `minItems`."""
+    return max(1, *_walk_minimum(schema("chat_completion_request")))
+
+
+def _at(node: Any, path: Path) -> Any:
+    for part in path:
+        node = node[part]
+    return node
+
+
+def _replaced(node: Any, path: Path, value: Any) -> Any:
+    """`node` with the value at `path` replaced, sharing everything off the path."""
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    copy = list(node) if isinstance(node, list) else dict(node)
+    copy[head] = _replaced(node[head], rest, value)
+    return copy
+
+
+def _shortest_failing(body: Any, path: Path, items: list[Any], fails: Callable[[Any], bool]) -> int:
+    """The shortest prefix of the list at `path` that keeps `body` failing (the whole list does)."""
+    low, high = _shortest_cut(), len(items)
+    probe = low
+    while probe < high and not fails(_replaced(body, path, items[:probe])):
+        low, probe = probe + 1, probe * 2
+    high = min(probe, high)
+    while low < high:
+        middle = (low + high) // 2
+        if fails(_replaced(body, path, items[:middle])):
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
+def _outermost_long_lists(body: Any, decided: set[Path]) -> list[Path]:
+    """Paths of the lists longer than `_SHORT` that are not `decided` and lie in no such list."""
+    found: list[Path] = []
+    stack: list[tuple[Path, Any]] = [((), body)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, list):
+            if len(node) > _SHORT and path not in decided:
+                found.append(path)
+                continue
+            children: Iterable[tuple[Any, Any]] = enumerate(node)
+        elif isinstance(node, dict):
+            children = node.items()
+        else:
+            continue
+        stack.extend(reversed([((*path, key), child) for key, child in children if isinstance(child, (dict, list))]))
+    return found
+
+
+def _cut(body: Any, paths: Iterable[Path]) -> Any:
+    """`body` with the lists at `paths` cut to their first `_SHORT` items, sharing everything else (a path
+    inside a part that was cut away is ignored)."""
+    trie: dict[Any, Any] = {}
+    for path in paths:
+        node = trie
+        for part in path:
+            node = node.setdefault(part, {})
+        node[_CUT_HERE] = True
+
+    def cut(node: Any, branch: dict[Any, Any]) -> Any:
+        if isinstance(node, list):
+            copy = node[:_SHORT] if branch.get(_CUT_HERE) else list(node)
+            for key, sub in branch.items():
+                if key is not _CUT_HERE and key < len(copy):
+                    copy[key] = cut(copy[key], sub)
+            return copy
+        copy = dict(node)
+        for key, sub in branch.items():
+            if key is not _CUT_HERE and key in copy:
+                copy[key] = cut(copy[key], sub)
+        return copy
+
+    return cut(body, trie) if trie else body
+
+
+def _shrunk(body: Any, fails: Callable[[Any], bool]) -> tuple[Any, dict[Path, int]]:
+    """A small body that fails for the same reason as `body`, and the index offset of each list that was
+    cut to a window (keyed by the list's path in the small body).
+
+    Lists are shrunk outermost first, so each level works on what the levels above left. Within a level,
+    long lists are cut to their first items in groups, halving a group whose cut makes the body pass
+    (delta debugging): thousands of lists cost a few dozen checks. A list whose tail holds the failure is
+    then cut to the shortest failing prefix, or to a window ending at the failing item."""
+    small = body
+    offsets: dict[Path, int] = {}
+    decided: set[Path] = set()
+    checks = _MAX_CHECKS
+    while checks > 0:
+        level = _outermost_long_lists(small, decided)
+        if not level:
+            break
+        decided.update(level)
+        cut: set[Path] = set()
+        needed: list[Path] = []
+        pending = [level]
+        while pending:
+            group = pending.pop()
+            checks -= 1
+            if checks >= 0 and fails(_cut(small, cut.union(group))):
+                cut.update(group)
+            elif len(group) > 1 and checks >= 0:
+                middle = len(group) // 2
+                pending += [group[middle:], group[:middle]]
+            else:
+                needed.extend(group)
+        small = _cut(small, cut)
+        for path in needed:
+            items = _at(small, path)
+            end = _shortest_failing(small, path, items, fails)
+            kept = items[:end]
+            if end > _LONG_PREFIX:
+                window = items[end - _WINDOW:end]
+                if fails(_replaced(small, path, window)):
+                    kept, offsets[path] = window, end - _WINDOW
+            small = _replaced(small, path, kept)
+    return small, offsets
+
+
+def _unshifted(path: Sequence[Any], offsets: Mapping[Path, int]) -> list[Any]:
+    """A path in the shrunk body as the path in the body the client sent."""
+    return [part + offsets.get(tuple(path[:i]), 0) if isinstance(part, int) else part for i, part in enumerate(path)]
+
+
 def check_schema(body: Mapping[str, Any]) -> None:
     """jsonschema has the last word: the fast check only spares valid requests the slow one. They differ
     at a few edges, such as an integer literal beyond 64 bits that the JSON parser widened to a float."""
-    if not _fast_check()(body):
-        error = best_match(_explainer().iter_errors(body))
-        if error is not None:
-            raise _schema_error(error)
+    valid = _fast_check()
+    if valid(body):
+        return
+    small, offsets = _shrunk(body, lambda candidate: not valid(candidate))
+    error = best_match(_explainer().iter_errors(small))
+    if error is not None:
+        raise _schema_error(error, body, offsets)
