@@ -1,0 +1,127 @@
+"""pydantic-ai's Agent on OpenAIChatModel: a tool, a structured `output_type` (tool, native and prompted
+output), the same streamed, retries on 429 and the HTTP error it raises."""
+
+from __future__ import annotations
+
+import openai
+from pydantic import BaseModel
+from pydantic_ai import Agent, ModelHTTPError, NativeOutput, PromptedOutput
+from pydantic_ai.models.openai import OpenAIChatModel
+from pydantic_ai.providers.openai import OpenAIProvider
+
+from harness import API_KEY, MODEL, Mock, case, main
+
+
+class City(BaseModel):
+    name: str
+    country: str
+
+
+def model(mock: Mock, max_retries: int = 2) -> OpenAIChatModel:
+    client = openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY, max_retries=max_retries)
+    return OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client))
+
+
+def weather_agent(mock: Mock, **options: object) -> Agent:
+    agent = Agent(model(mock), **options)
+
+    @agent.tool_plain
+    def get_weather(city: str) -> str:
+        """Current weather in a city."""
+        return f"18 degrees in {city}"
+
+    return agent
+
+
+def tool_results(messages: list) -> list[str]:
+    return [part.content for message in messages for part in message.parts if part.part_kind == "tool-return"]
+
+
+@case("text reply")
+def text_reply(mock: Mock) -> None:
+    result = Agent(model(mock)).run_sync("Say hello to the matrix.")
+    assert isinstance(result.output, str) and result.output
+    assert result.usage.output_tokens > 0
+
+
+@case("tool then text")
+def tool_then_text(mock: Mock) -> None:
+    result = weather_agent(mock).run_sync("What is the weather in Paris?")
+    assert any("18 degrees" in content for content in tool_results(result.all_messages()))
+    assert "18 degrees" in result.output
+
+
+@case("tool then output_type (tool output)")
+def tool_output(mock: Mock) -> None:
+    mock.rules({"match": {"role": "user"}, "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]})
+    result = weather_agent(mock, output_type=City).run_sync("Which city is warm?")
+    assert isinstance(result.output, City)
+    assert tool_results(result.all_messages())[0] == "18 degrees in Paris"
+
+
+@case("output_type, generated replies")
+def generated_output(mock: Mock) -> None:
+    result = Agent(model(mock), output_type=City).run_sync("Name a city.")
+    assert isinstance(result.output, City)
+
+
+@case("output_type NativeOutput (json_schema)")
+def native_output(mock: Mock) -> None:
+    result = Agent(model(mock), output_type=NativeOutput(City)).run_sync("Name a city.")
+    assert isinstance(result.output, City)
+    assert mock.completions()[-1]["body"]["response_format"]["type"] == "json_schema"
+
+
+@case("output_type PromptedOutput, scripted object")
+def prompted_output(mock: Mock) -> None:
+    mock.rules({"match": {"body": {"response_format.type": "json_object"}},
+                "object": {"name": "Lisbon", "country": "Portugal"}})
+    result = Agent(model(mock), output_type=PromptedOutput(City)).run_sync("Name a city.")
+    assert result.output == City(name="Lisbon", country="Portugal")
+    assert mock.completions()[-1]["body"]["response_format"] == {"type": "json_object"}
+
+
+@case("output_type PromptedOutput, generated reply",
+      xfail="mock limitation: PromptedOutput states the schema only in a system message and asks for "
+            "response_format json_object; the mock answers json_object with an arbitrary object "
+            "({\"my\": \"Onto\", ...}) instead of following a schema written in prose, so validation fails "
+            "twice and pydantic-ai raises UnexpectedModelBehavior; script the object instead")
+def prompted_output_generated(mock: Mock) -> None:
+    result = Agent(model(mock), output_type=PromptedOutput(City)).run_sync("Name a city.")
+    assert isinstance(result.output, City)
+
+
+@case("streamed text")
+async def streamed_text(mock: Mock) -> None:
+    async with Agent(model(mock)).run_stream("Say hello to the matrix.") as result:
+        pieces = [piece async for piece in result.stream_text(delta=True, debounce_by=None)]
+    assert len(pieces) > 1 and "".join(pieces) == await result.get_output()
+
+
+@case("streamed output_type")
+async def streamed_output(mock: Mock) -> None:
+    async with Agent(model(mock), output_type=City).run_stream("Name a city.") as result:
+        partials = [partial async for partial in result.stream_output(debounce_by=None)]
+    assert partials and isinstance(partials[-1], City)
+
+
+@case("429 retried")
+def retried(mock: Mock) -> None:
+    mock.rules({"error": {"status": 429, "retry_after": 0.01}, "times": 2})
+    assert Agent(model(mock)).run_sync("Say hello to the matrix.").output
+    assert mock.statuses() == [429, 429, 200]
+
+
+@case("error surfaced")
+def error_surfaced(mock: Mock) -> None:
+    mock.rules({"error": {"status": 503, "kind": "overloaded"}})
+    try:
+        Agent(model(mock, max_retries=0)).run_sync("Say hello to the matrix.")
+    except ModelHTTPError as exc:
+        assert exc.status_code == 503
+    else:
+        raise AssertionError("no ModelHTTPError")
+
+
+if __name__ == "__main__":
+    main("pydantic-ai", "pydantic-ai-slim")
