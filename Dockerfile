@@ -12,10 +12,10 @@ COPY pyproject.toml README.md ./
 COPY mockserver ./mockserver
 COPY conformance ./conformance
 COPY fixtures ./fixtures
-RUN pip install --no-cache-dir . && rm -rf /src && useradd --system --no-create-home mock
+RUN pip install --no-cache-dir . && rm -rf /src && useradd --system --no-create-home --uid 10001 mock
 
 WORKDIR /
-USER mock
+USER 10001
 EXPOSE 8000
 HEALTHCHECK --interval=2s --timeout=2s --start-period=5s --retries=15 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/_mock/health', timeout=2)"]
