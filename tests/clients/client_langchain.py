@@ -23,8 +23,8 @@ def get_weather(city: str) -> str:
     return f"18 degrees in {city}"
 
 
-def chat(mock: Mock, **options: object) -> ChatOpenAI:
-    return ChatOpenAI(model=MODEL, base_url=mock.base_url, api_key=API_KEY, **options)
+def chat(mock: Mock, model: str = MODEL, **options: object) -> ChatOpenAI:
+    return ChatOpenAI(model=model, base_url=mock.base_url, api_key=API_KEY, **options)
 
 
 @case("invoke")
@@ -97,6 +97,43 @@ def structured_function_calling(mock: Mock) -> None:
     person = chat(mock).with_structured_output(Person, method="function_calling").invoke("Invent a person.")
     assert isinstance(person, Person)
     assert mock.completions()[-1]["body"]["tool_choice"]["function"]["name"] == "Person"
+
+
+@case("streamed parallel tool calls")
+def stream_parallel_tools(mock: Mock) -> None:
+    mock.rules({"match": {"stream": True}, "tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}},
+                                                           {"name": "get_weather", "arguments": {"city": "Rome"}}]})
+    total = None
+    for chunk in chat(mock).bind_tools([get_weather]).stream("Weather in Oslo and Rome?"):
+        total = chunk if total is None else total + chunk
+    assert [call["args"] for call in total.tool_calls] == [{"city": "Oslo"}, {"city": "Rome"}]
+
+
+@case("reasoning model (max_tokens, reasoning_effort)")
+def reasoning_model(mock: Mock) -> None:
+    reply = chat(mock, model="o3-mini", max_tokens=400, reasoning_effort="low").invoke("Say hello.")
+    sent = mock.completions()[-1]["body"]
+    assert reply.content and sent["max_completion_tokens"] == 400 and "max_tokens" not in sent
+
+
+@case("mid-stream error surfaced")
+def stream_error(mock: Mock) -> None:
+    model = chat(mock, max_retries=0, default_headers={"X-Mock-Fault": "error-after=2,error=overloaded"})
+    try:
+        for _ in model.stream("Say hello to the matrix."):
+            pass
+    except openai.APIError as exc:
+        assert "overloaded" in str(exc)
+    else:
+        raise AssertionError("the stream ended without an error")
+
+
+@case("truncated stream visible")
+def truncated_stream(mock: Mock) -> None:
+    total = None
+    for chunk in chat(mock, default_headers={"X-Mock-Fault": "truncate-after=2"}).stream("Say hello."):
+        total = chunk if total is None else total + chunk
+    assert total.content and "finish_reason" not in total.response_metadata, total.response_metadata
 
 
 @case("429 retried")

@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # the price list would be fetched at import
 
 import litellm
+from litellm.exceptions import MidStreamFallbackError
 from pydantic import BaseModel
 
 from harness import API_KEY, MODEL, Mock, case, main
@@ -91,6 +92,36 @@ def streamed_tools(mock: Mock) -> None:
 def structured(mock: Mock) -> None:
     reply = litellm.completion(messages=HI, response_format=Person, **endpoint(mock))
     assert Person.model_validate_json(reply.choices[0].message.content)
+
+
+@case("reasoning model (max_tokens, reasoning_effort)")
+def reasoning_model(mock: Mock) -> None:
+    reply = litellm.completion(messages=HI, max_tokens=400, reasoning_effort="low",
+                               **{**endpoint(mock), "model": "openai/o3-mini"})
+    sent = mock.completions()[-1]["body"]
+    assert reply.choices[0].message.content and sent["max_completion_tokens"] == 400 and "max_tokens" not in sent
+
+
+@case("mid-stream error surfaced")
+def stream_error(mock: Mock) -> None:
+    try:
+        list(litellm.completion(messages=HI, stream=True, max_retries=0,
+                                extra_headers={"X-Mock-Fault": "error-after=2,error=overloaded"}, **endpoint(mock)))
+    except MidStreamFallbackError as exc:
+        assert "overloaded" in str(exc)
+    else:
+        raise AssertionError("the stream ended without an error")
+
+
+@case("truncated stream visible")
+def truncated_stream(mock: Mock) -> None:
+    try:
+        list(litellm.completion(messages=HI, stream=True, max_retries=0,
+                                extra_headers={"X-Mock-Fault": "truncate-after=2"}, **endpoint(mock)))
+    except MidStreamFallbackError as exc:
+        assert "Stream ended before a finish_reason was received" in str(exc)
+    else:
+        raise AssertionError("a stream cut short looked finished")
 
 
 @case("429 retried")

@@ -99,6 +99,23 @@ def structured(mock: Mock) -> None:
     assert isinstance(city, City)
 
 
+@case("mid-stream error surfaced")
+def stream_error(mock: Mock) -> None:
+    try:
+        list(llm(mock, max_retries=0, default_headers={"X-Mock-Fault": "error-after=2,error=overloaded"})
+             .stream_chat(HI))
+    except openai.APIError as exc:
+        assert "overloaded" in str(exc)
+    else:
+        raise AssertionError("the stream ended without an error")
+
+
+@case("truncated stream visible")
+def truncated_stream(mock: Mock) -> None:
+    chunks = list(llm(mock, default_headers={"X-Mock-Fault": "truncate-after=2"}).stream_chat(HI))
+    assert chunks and chunks[-1].raw.choices[0].finish_reason is None, "a stream cut short looks finished"
+
+
 @case("429 retried")
 def retried(mock: Mock) -> None:
     mock.rules({"error": {"status": 429, "retry_after": 0.01}, "times": 2})

@@ -94,6 +94,51 @@ def stream_helper_tools(mock: Mock) -> None:
     assert call.function.parsed_arguments == done[0].parsed_arguments
 
 
+@case(".stream() parallel tool calls")
+def stream_parallel_tools(mock: Mock) -> None:
+    mock.rules({"match": {"stream": True}, "tool_calls": [{"name": "GetWeather", "arguments": {"city": "Oslo", "unit": "C"}},
+                                                           {"name": "GetWeather", "arguments": {"city": "Rome", "unit": "F"}}]})
+    with client(mock).chat.completions.stream(model=MODEL, messages=HI,
+                                              tools=[openai.pydantic_function_tool(GetWeather)]) as stream:
+        done = [e for e in stream if e.type == "tool_calls.function.arguments.done"]
+        final = stream.get_final_completion()
+    assert [(e.index, e.parsed_arguments.city) for e in done] == [(0, "Oslo"), (1, "Rome")]
+    assert [call.function.parsed_arguments.unit for call in final.choices[0].message.tool_calls] == ["C", "F"]
+    assert final.choices[0].finish_reason == "tool_calls"
+
+
+@case(".stream() refusal events")
+def stream_refusal(mock: Mock) -> None:
+    with client(mock).chat.completions.stream(model=MODEL, messages=HI, response_format=Person,
+                                              extra_headers={"X-Mock-Refusal": "No can do."}) as stream:
+        events = list(stream)
+        final = stream.get_final_completion()
+    assert "".join(e.delta for e in events if e.type == "refusal.delta") == "No can do."
+    assert [e.refusal for e in events if e.type == "refusal.done"] == ["No can do."]
+    assert final.choices[0].message.refusal == "No can do." and final.choices[0].message.parsed is None
+
+
+@case(".stream() logprobs events")
+def stream_logprobs(mock: Mock) -> None:
+    with client(mock).chat.completions.stream(model=MODEL, messages=HI, logprobs=True, top_logprobs=2) as stream:
+        events = list(stream)
+        final = stream.get_final_completion()
+    tokens = [t.token for e in events if e.type == "logprobs.content.delta" for t in e.content]
+    assert "".join(tokens) == final.choices[0].message.content
+    assert all(len(t.top_logprobs) == 2 for t in final.choices[0].logprobs.content)
+
+
+@case("n=2 streamed")
+def streamed_choices(mock: Mock) -> None:
+    chat = client(mock)
+    whole = chat.chat.completions.create(model=MODEL, messages=HI, n=2, seed=3)
+    texts = ["", ""]
+    for chunk in chat.chat.completions.create(model=MODEL, messages=HI, n=2, seed=3, stream=True):
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+    assert texts == [choice.message.content for choice in whole.choices]
+
+
 @case("tool-calling loop ends")
 def tool_loop(mock: Mock) -> None:
     chat = client(mock)
@@ -158,6 +203,14 @@ def audio_output(mock: Mock) -> None:
     assert base64.b64decode(audio.data)[:4] == b"RIFF" and audio.transcript and audio.id.startswith("audio_")
 
 
+@case("reasoning model")
+def reasoning_model(mock: Mock) -> None:
+    reply = client(mock).chat.completions.create(model="o3-mini", messages=HI, max_completion_tokens=400,
+                                                 reasoning_effort="low")
+    details = reply.usage.completion_tokens_details
+    assert reply.choices[0].message.content and details.reasoning_tokens >= 0
+
+
 @case("429 retried")
 def retried(mock: Mock) -> None:
     mock.rules({"error": {"status": 429, "retry_after": 0.01}, "times": 2})
@@ -186,6 +239,15 @@ def stream_error(mock: Mock) -> None:
         assert "overloaded" in str(exc).lower() or "capacity" in str(exc).lower(), exc
     else:
         raise AssertionError("the stream ended without an error")
+
+
+@case("truncated stream visible")
+def truncated_stream(mock: Mock) -> None:
+    with client(mock).chat.completions.stream(model=MODEL, messages=HI,
+                                              extra_headers={"X-Mock-Fault": "truncate-after=2"}) as stream:
+        list(stream)
+        final = stream.get_final_completion()
+    assert final.choices[0].finish_reason is None, "a stream cut short looks finished"
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 import openai
 from pydantic import BaseModel
 from pydantic_ai import Agent, ModelHTTPError, NativeOutput, PromptedOutput
+from pydantic_ai.exceptions import ModelContextWindowExceededError
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
@@ -17,9 +18,8 @@ class City(BaseModel):
     country: str
 
 
-def model(mock: Mock, max_retries: int = 2) -> OpenAIChatModel:
-    client = openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY, max_retries=max_retries)
-    return OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client))
+def model(mock: Mock, name: str = MODEL) -> OpenAIChatModel:
+    return OpenAIChatModel(name, provider=OpenAIProvider(base_url=mock.base_url, api_key=API_KEY))
 
 
 def weather_agent(mock: Mock, **options: object) -> Agent:
@@ -105,6 +105,51 @@ async def streamed_output(mock: Mock) -> None:
     assert partials and isinstance(partials[-1], City)
 
 
+@case("reasoning model (max_tokens setting)")
+def reasoning_model(mock: Mock) -> None:
+    result = Agent(model(mock, "o3-mini"), model_settings={"max_tokens": 400, "temperature": 0.5}).run_sync("Say hello.")
+    sent = mock.completions()[-1]["body"]
+    assert result.output and sent["max_completion_tokens"] == 400 and "temperature" not in sent
+
+
+@case("streamed tool call, then output_type")
+async def streamed_tool_output(mock: Mock) -> None:
+    mock.rules({"match": {"role": "user"}, "tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]})
+    async with weather_agent(mock, output_type=City).run_stream("Which city is warm?") as result:
+        output = await result.get_output()
+    assert isinstance(output, City) and mock.completions()[0]["body"]["stream"] is True
+
+
+@case("mid-stream error surfaced")
+async def stream_error(mock: Mock) -> None:
+    client = openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY, max_retries=0,
+                                default_headers={"X-Mock-Fault": "error-after=2,error=overloaded"})
+    async with client:
+        agent = Agent(OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client)))
+        try:
+            async with agent.run_stream("Say hello to the matrix.") as result:
+                [piece async for piece in result.stream_text(delta=True, debounce_by=None)]
+        except ModelHTTPError as exc:
+            assert "overloaded" in str(exc.body)
+        else:
+            raise AssertionError("the stream ended without an error")
+
+
+@case("truncated stream visible",
+      xfail="library limitation: a stream that ends after two chunks with no finish_reason and no [DONE] "
+            "(X-Mock-Fault: truncate-after=2) gives a ModelResponse with finish_reason 'stop', so the reply "
+            "cut short looks complete")
+async def truncated_stream(mock: Mock) -> None:
+    client = openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY,
+                                default_headers={"X-Mock-Fault": "truncate-after=2"})
+    async with client:
+        agent = Agent(OpenAIChatModel(MODEL, provider=OpenAIProvider(openai_client=client)))
+        async with agent.run_stream("Say hello to the matrix.") as result:
+            await result.get_output()
+    response = result.all_messages()[-1]
+    assert response.finish_reason is None, f"a stream cut short looks finished: {response.finish_reason}"
+
+
 @case("429 retried")
 def retried(mock: Mock) -> None:
     mock.rules({"error": {"status": 429, "retry_after": 0.01}, "times": 2})
@@ -114,13 +159,13 @@ def retried(mock: Mock) -> None:
 
 @case("error surfaced")
 def error_surfaced(mock: Mock) -> None:
-    mock.rules({"error": {"status": 503, "kind": "overloaded"}})
+    mock.rules({"error": {"status": 400, "kind": "context_length_exceeded", "param": "messages"}})
     try:
-        Agent(model(mock, max_retries=0)).run_sync("Say hello to the matrix.")
-    except ModelHTTPError as exc:
-        assert exc.status_code == 503
+        Agent(model(mock)).run_sync("Say hello to the matrix.")
+    except ModelContextWindowExceededError as exc:
+        assert isinstance(exc, ModelHTTPError) and exc.status_code == 400
     else:
-        raise AssertionError("no ModelHTTPError")
+        raise AssertionError("no ModelContextWindowExceededError")
 
 
 if __name__ == "__main__":

@@ -7,9 +7,11 @@ import { APICallError, generateObject, generateText, stepCountIs, streamObject, 
 import { z } from "zod";
 import { API_KEY, MODEL, check, main, test } from "./harness.mjs";
 
+globalThis.AI_SDK_LOG_WARNINGS = false; // warnings the reasoning case provokes on purpose
+
 const PROMPT = "Say hello to the matrix.";
 const City = z.object({ name: z.string(), country: z.string() });
-const chat = (mock) => createOpenAI({ baseURL: mock.baseURL, apiKey: API_KEY }).chat(MODEL);
+const chat = (mock, model = MODEL) => createOpenAI({ baseURL: mock.baseURL, apiKey: API_KEY }).chat(model);
 const compatible = (mock, supportsStructuredOutputs = false) =>
   createOpenAICompatible({
     name: "chatdouble", baseURL: mock.baseURL, apiKey: API_KEY, includeUsage: true, supportsStructuredOutputs,
@@ -90,6 +92,46 @@ test("openai-compatible provider: generateObject (JSON mode) refused as by the r
     return;
   }
   throw new Error("json_object without the word json was accepted");
+});
+
+test("parallel tool calls streamed in one step", async (mock) => {
+  await mock.rules({ match: { stream: true, role: "user" }, tool_calls: [
+    { name: "weather", arguments: { city: "Oslo" } },
+    { name: "weather", arguments: { city: "Rome" } },
+  ] });
+  const result = streamText({
+    model: chat(mock), prompt: "Weather in Oslo and Rome?", tools: { weather }, stopWhen: stepCountIs(3),
+  });
+  const steps = await result.steps;
+  const outputs = steps[0].toolResults.map((r) => r.output);
+  check(JSON.stringify(outputs) === '["18 degrees in Oslo","18 degrees in Rome"]', JSON.stringify(outputs));
+  check(steps.length === 2 && (await result.text).includes("18 degrees"), "a second step answers");
+});
+
+test("reasoning model (maxOutputTokens, temperature dropped)", async (mock) => {
+  const result = await generateText({
+    model: chat(mock, "o3-mini"), prompt: PROMPT, maxOutputTokens: 400, temperature: 0.5,
+  });
+  const sent = (await mock.completions()).at(-1).body;
+  check(result.text && sent.max_completion_tokens === 400 && !("temperature" in sent), JSON.stringify(sent));
+});
+
+test("mid-stream error surfaced", async (mock) => {
+  const model = createOpenAI({ baseURL: mock.baseURL, apiKey: API_KEY,
+                               headers: { "X-Mock-Fault": "error-after=2,error=overloaded" } }).chat(MODEL);
+  const errors = [];
+  const result = streamText({ model, prompt: PROMPT, maxRetries: 0, onError: ({ error }) => errors.push(error) });
+  await result.consumeStream();
+  check(errors.length === 1 && errors[0].message.includes("overloaded"), errors.map(String).join());
+  check((await result.finishReason) === "error", "the stream finished with an error");
+});
+
+test("truncated stream visible", async (mock) => {
+  const model = createOpenAI({ baseURL: mock.baseURL, apiKey: API_KEY,
+                               headers: { "X-Mock-Fault": "truncate-after=2" } }).chat(MODEL);
+  const result = streamText({ model, prompt: PROMPT, maxRetries: 0 });
+  await result.consumeStream();
+  check((await result.finishReason) === "other", `finishReason ${await result.finishReason}`);
 });
 
 test("429 retried", async (mock) => {

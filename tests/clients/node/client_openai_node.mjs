@@ -87,6 +87,29 @@ test("withResponse headers", async (mock) => {
   check(response.headers.get("x-request-id") && data.choices[0].message.content, "headers and body");
 });
 
+test(".stream() parallel tool calls", async (mock) => {
+  await mock.rules({ match: { stream: true }, tool_calls: [
+    { name: "find_city", arguments: { name: "Oslo", country: "Norway" } },
+    { name: "find_city", arguments: { name: "Rome", country: "Italy" } },
+  ] });
+  const stream = client(mock).chat.completions.stream({
+    model: MODEL, messages: HI, tools: [zodFunction({ name: "find_city", parameters: City })],
+  });
+  const done = [];
+  stream.on("tool_calls.function.arguments.done", (event) => done.push([event.index, event.parsed_arguments.name]));
+  const final = await stream.finalChatCompletion();
+  check(JSON.stringify(done) === '[[0,"Oslo"],[1,"Rome"]]', JSON.stringify(done));
+  const calls = final.choices[0].message.tool_calls;
+  check(calls.map((c) => c.function.parsed_arguments.country).join() === "Norway,Italy", "both calls parsed");
+});
+
+test("reasoning model", async (mock) => {
+  const reply = await client(mock).chat.completions.create({
+    model: "o3-mini", messages: HI, max_completion_tokens: 400, reasoning_effort: "low",
+  });
+  check(reply.choices[0].message.content && reply.usage.completion_tokens_details.reasoning_tokens >= 0, "a reply");
+});
+
 test("429 retried", async (mock) => {
   await mock.rules({ error: { status: 429, retry_after: 0.01 }, times: 2 });
   const reply = await client(mock, { maxRetries: 2 }).chat.completions.create({ model: MODEL, messages: HI });
@@ -117,6 +140,18 @@ test("mid-stream error surfaced", async (mock) => {
     return;
   }
   throw new Error("the stream ended without an error");
+});
+
+test("truncated stream visible", async (mock) => {
+  const stream = client(mock).chat.completions.stream(
+    { model: MODEL, messages: HI }, { headers: { "X-Mock-Fault": "truncate-after=2" } });
+  try {
+    await stream.finalChatCompletion();
+  } catch (error) {
+    check(`${error}`.includes("missing finish_reason"), `${error}`);
+    return;
+  }
+  throw new Error("a stream cut short looked finished");
 });
 
 await main("openai-node", "openai");
