@@ -156,6 +156,23 @@ def scripted_context_window(mock: Mock) -> None:
         raise AssertionError("no ContextWindowExceededError")
 
 
+@case("error kinds mapped to litellm exceptions")
+def error_mapping(mock: Mock) -> None:
+    expected = {"invalid_api_key": litellm.AuthenticationError, "model_not_found": litellm.NotFoundError,
+                "insufficient_quota": litellm.RateLimitError, "overloaded": litellm.ServiceUnavailableError,
+                "server_error": litellm.InternalServerError}
+    for kind, exception in expected.items():
+        mock.reset()
+        mock.rules({"error": {"kind": kind}})
+        try:
+            litellm.completion(messages=HI, max_retries=0, **endpoint(mock))
+        except exception:
+            continue
+        except Exception as exc:
+            raise AssertionError(f"{kind}: {type(exc).__name__}, not {exception.__name__}") from exc
+        raise AssertionError(f"{kind}: no error")
+
+
 @case("error surfaced")
 def error_surfaced(mock: Mock) -> None:
     mock.rules({"error": {"status": 400, "kind": "invalid_request", "message": "Invalid 'messages': bad."}})

@@ -6,7 +6,8 @@ from __future__ import annotations
 import openai
 from pydantic import BaseModel
 from pydantic_ai import Agent, ModelHTTPError, NativeOutput, PromptedOutput
-from pydantic_ai.exceptions import ModelContextWindowExceededError
+from pydantic_ai.exceptions import (ModelAuthenticationError, ModelContextWindowExceededError, ModelNotFoundError,
+                                   ModelOverloadedError, ModelQuotaExceededError, ModelServerError)
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
 
@@ -18,8 +19,11 @@ class City(BaseModel):
     country: str
 
 
-def model(mock: Mock, name: str = MODEL) -> OpenAIChatModel:
-    return OpenAIChatModel(name, provider=OpenAIProvider(base_url=mock.base_url, api_key=API_KEY))
+def model(mock: Mock, name: str = MODEL, max_retries: int = 2) -> OpenAIChatModel:
+    """On the HTTP client pydantic-ai's own provider makes, which outlives the event loops of `run_sync` and
+    `asyncio.run`; a plain AsyncOpenAI per model would be collected on the wrong loop."""
+    client = OpenAIProvider(base_url=mock.base_url, api_key=API_KEY).client.with_options(max_retries=max_retries)
+    return OpenAIChatModel(name, provider=OpenAIProvider(openai_client=client))
 
 
 def weather_agent(mock: Mock, **options: object) -> Agent:
@@ -155,6 +159,23 @@ def retried(mock: Mock) -> None:
     mock.rules({"error": {"status": 429, "retry_after": 0.01}, "times": 2})
     assert Agent(model(mock)).run_sync("Say hello to the matrix.").output
     assert mock.statuses() == [429, 429, 200]
+
+
+@case("error kinds mapped to pydantic-ai categories")
+def error_mapping(mock: Mock) -> None:
+    expected = {"invalid_api_key": ModelAuthenticationError, "model_not_found": ModelNotFoundError,
+                "insufficient_quota": ModelQuotaExceededError, "overloaded": ModelOverloadedError,
+                "server_error": ModelServerError}
+    for kind, exception in expected.items():
+        mock.reset()
+        mock.rules({"error": {"kind": kind}})
+        try:
+            Agent(model(mock, max_retries=0)).run_sync("Say hello to the matrix.")
+        except exception:
+            continue
+        except Exception as exc:
+            raise AssertionError(f"{kind}: {type(exc).__name__}, not {exception.__name__}") from exc
+        raise AssertionError(f"{kind}: no error")
 
 
 @case("error surfaced")
