@@ -13,14 +13,13 @@ against a reset mock, so one case's rules and journal never leak into the next.
 from __future__ import annotations
 
 import asyncio
-import gc
 import inspect
 import json
 import platform
 import sys
 import traceback
 import urllib.request
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
@@ -85,24 +84,12 @@ def _describe(exc: BaseException) -> str:
     return text[-3000:]
 
 
-async def _settled(case_run: Coroutine[Any, Any, Any]) -> None:
-    """Run an async case, then collect the clients it dropped while their event loop still runs: an async
-    client collected later closes its connections on a loop that is gone, and prints errors about it."""
-    try:
-        await case_run
-    finally:
-        gc.collect()
-        for _ in range(3):
-            await asyncio.sleep(0)
-
-
 def _outcome(entry: Case, mock: Mock) -> dict[str, Any]:
     mock.reset()
     try:
         result = entry.run(mock)
         if inspect.iscoroutine(result):
-            asyncio.run(_settled(result))
-        gc.collect()
+            asyncio.run(result)
     except Exception as exc:  # every failure of a case is data for the matrix, not a crash of the program
         outcome, detail = ("xfailed" if entry.xfail else "failed"), _describe(exc)
     else:
