@@ -2,7 +2,7 @@
 
     python tests/clients/render_matrix.py [--results build/client-matrix] [--readme README.md]
 
-Each client program's report (library, version, runtime, and per feature an outcome and, for an expected
+Each client program's report (library, the distribution tested and its version, runtime, and per feature an outcome and, for an expected
 failure, its reason) becomes rows of one table, placed between the README's two marker comments; the rest
 of the README is left as it is. Expected failures get numbered notes under the table with their reasons.
 """
@@ -45,7 +45,7 @@ def table(reports: Iterable[dict[str, Any]]) -> str:
                              + result["reason"].replace("\n", " "))
                 verdict += f" ({len(notes)})"
             library = f"{report['library']}" if first else ""
-            version = f"{report['version']} ({report['runtime']})" if first else ""
+            version = f"{report['distribution']} {report['version']} ({report['runtime']})" if first else ""
             rows.append(f"| {library} | {version} | {_cell(result['feature'])} | {verdict} |")
             first = False
     return "\n".join(rows + ([""] + notes if notes else []))

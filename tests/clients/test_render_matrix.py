@@ -27,9 +27,9 @@ def test_rows_name_library_and_version_once_and_number_the_reasons() -> None:
     assert table([REPORTS[1], REPORTS[0]]).splitlines() == [
         "| Library | Version | Feature | Result |",
         "|---|---|---|---|",
-        "| alpha-client | 1.4 (Python 3.11.7) | reply | pass |",
+        "| alpha-client | alpha 1.4 (Python 3.11.7) | reply | pass |",
         "|  |  | a \\| b | expected failure (1) |",
-        "| zeta-client | 2.0 (Node 20.1.0) | create | pass |",
+        "| zeta-client | zeta 2.0 (Node 20.1.0) | create | pass |",
         "",
         "1. alpha-client, a | b: mock: wrong wording",
     ]
