@@ -93,5 +93,17 @@ def retried(mock: Mock) -> None:
     assert mock.statuses() == [429, 429, 200]
 
 
+@case("API error surfaced, not re-asked")
+def error_surfaced(mock: Mock) -> None:
+    mock.rules({"error": {"status": 400, "kind": "context_length_exceeded", "param": "messages"}})
+    try:
+        client(mock).chat.completions.create(model=MODEL, messages=ASK, response_model=Person, max_retries=2)
+    except InstructorRetryException as exc:
+        assert isinstance(exc.__cause__, openai.BadRequestError) and exc.__cause__.code == "context_length_exceeded"
+        assert exc.n_attempts == 1 and len(mock.completions()) == 1
+    else:
+        raise AssertionError("no InstructorRetryException")
+
+
 if __name__ == "__main__":
     main("instructor", "instructor")

@@ -19,8 +19,7 @@ WEATHER_TOOL = {"type": "function", "function": {
     "name": "get_weather", "description": "Current weather in a city.",
     "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}
 
-
-litellm.suppress_debug_info = True
+litellm.suppress_debug_info = True  # else every expected error prints a banner asking for feedback
 
 
 class Person(BaseModel):
