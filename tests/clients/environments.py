@@ -26,6 +26,7 @@ HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "node"
 COMPLETE = ".complete"
 BUILD_SECONDS = 900
+KEY_LENGTH = 16
 # The interpreter behind the test run's own virtual environment, which CI deletes before every run.
 BASE_PYTHON = getattr(sys, "_base_executable", sys.executable)
 
@@ -39,7 +40,7 @@ def _key(*parts: bytes) -> str:
     digest = hashlib.sha256()
     for part in parts:
         digest.update(hashlib.sha256(part).digest())
-    return digest.hexdigest()[:16]
+    return digest.hexdigest()[:KEY_LENGTH]
 
 
 @contextmanager
@@ -56,9 +57,11 @@ def _locked(name: str) -> Iterator[None]:
 
 
 def _prune(name: str, keep: Path) -> None:
-    """Older builds of the same group: a changed pin leaves one behind each time."""
+    """Older builds of the same group: a changed pin leaves one behind each time. Only NAME-<key> matches,
+    so a group whose name starts with another's is left alone."""
     for old in cache_root().glob(f"{name}-*"):
-        if old != keep and old.is_dir():
+        key = old.name[len(name) + 1:]
+        if old != keep and old.is_dir() and len(key) == KEY_LENGTH and all(c in "0123456789abcdef" for c in key):
             shutil.rmtree(old, ignore_errors=True)
 
 
