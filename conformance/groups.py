@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from . import checks, strategies
 from .client import Client, Reply
 from .outcome import CheckFailed, Violation
-from .stream_checker import STREAM_RULES, StreamResult
 from .strategies import InvalidCase
+from .stream_checker import STREAM_RULES, StreamResult
 
 Outcome = tuple[str, Violation | None]
 WRONG_KEY = "sk-conformance-wrong-key-0000"

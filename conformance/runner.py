@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from mockserver.contract import model_info
 
 from .checks import CATALOGUE
-from .defaults import DEFAULT_MAX_EXAMPLES
 from .client import BudgetExhausted, Client, ServerUnreachable
+from .defaults import DEFAULT_MAX_EXAMPLES
 from .groups import GROUPS, Group, Outcome
 from .outcome import failure_type
 from .strategies import InvalidCase

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from .client import Client
 from .defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
 from .groups import Group
-from .runner import GroupRecord, Options, Progress, Runner, \
-    RunResult, selected_groups
+from .runner import GroupRecord, Options, Progress, Runner, RunResult, selected_groups
 
 MOCK_MODEL = "gpt-4o-mini"
 MOCK_KEY = "sk-conformance-mock"

@@ -18,7 +18,6 @@ from conformance.session import run_suite
 from mockserver import MockServer
 from mockserver.core.render.quirks import QUIRKS
 
-
 # quirk -> (the group that exercises it, the check that must catch it)
 CAUGHT_BY = {
     "n_ignored": ("choices", "choices_count"),

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from wire import post
 
 from conformance.stream_checker import StreamChecker, check_stream_text
 from mockserver import MockServer
-from wire import post
 
 
 def _recordings(reference: Path) -> list[tuple[dict, str]]:

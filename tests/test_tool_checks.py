@@ -7,11 +7,11 @@ import copy
 from typing import Any
 
 import pytest
+from wire import assert_completion, chat
 
 from conformance import checks
 from conformance.outcome import CheckFailed
 from mockserver import MockServer
-from wire import assert_completion, chat
 
 WEATHER = {"type": "function", "function": {"name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}

@@ -1,9 +1,10 @@
-"""Raw HTTP helpers for tests that must control every byte a client sends (no client library in between)."""
+"""The tests' one HTTP helper: raw requests where every byte matters (no client library in between), JSON
+posts to the API, and the SSE reader for streamed bodies."""
 
 from __future__ import annotations
 
-import http.client
 import functools
+import http.client
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 import jsonschema
 
 from mockserver.contract import schema
+from mockserver.contract.sse import Event, read_events
 
 CHAT = "/v1/chat/completions"
 USER_TEXT = "Say something."
@@ -103,3 +105,26 @@ def raw_post(port: int, body: Any, headers: dict[str, str]) -> tuple[int, bytes]
         data = partial.partial
     connection.close()
     return response.status, data
+
+
+def api_post(base_url: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    """Status and JSON of a chat completion posted under `base_url` (what a client takes: `.../v1`)."""
+    parts = urlsplit(base_url)
+    reply = post_raw(f"{parts.scheme}://{parts.netloc}", json.dumps(body).encode(),
+                     path=parts.path + "/chat/completions", headers=headers)
+    return reply.status, reply.json()
+
+
+def ok(base_url: str, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The reply to a request that must succeed, checked against the response schema."""
+    status, reply = api_post(base_url, body, headers)
+    assert status == 200, reply
+    validator("chat_completion").validate(reply)
+    return reply
+
+
+def events(raw: bytes) -> list[Any]:
+    """A streamed body's events as JSON (the `[DONE]` sentinel as the string itself), via the project's
+    one SSE reader."""
+    return [event.data if event.done else event.json() for event in read_events(raw)
+            if isinstance(event, Event)]

@@ -1,10 +1,35 @@
-"""OpenAI error envelopes. Every rejection the mock makes is an `ApiError` turned into one envelope."""
+"""OpenAI error envelopes. Every rejection the mock makes is an `ApiError` turned into one envelope.
+
+The kinds of error (status, type, code and the real API's wording) are the table `fixtures/errors.json`.
+"""
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
-from mockserver.contract import error_kind
+from mockserver.contract.fixtures import load_json
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorKind:
+    name: str
+    status: int
+    type: str
+    code: str | None
+    message: str | None = None
+    """The real API's wording, used when a scripted error gives none."""
+
+
+@functools.cache
+def error_kinds() -> dict[str, ErrorKind]:
+    table = load_json("errors.json")
+    return {name: ErrorKind(name=name, **row) for name, row in table.items()}
+
+
+def error_kind(name: str) -> ErrorKind:
+    return error_kinds()[name]
 
 
 class ApiError(Exception):

@@ -5,10 +5,10 @@ an allowlist of response headers, and either the JSON body or the stream's event
 arrived after the previous one. Request headers are never stored, so keys and tokens cannot land in a
 cassette.
 
-Replay matches on the request body after `normalise`: the fields in `IGNORED_FIELDS` (client-side
-bookkeeping that does not change the reply) are dropped and the rest is compared as canonical JSON
-(sorted keys), so key order and those fields do not matter; everything else, `stream` included, must be
-equal. Identical requests recorded several times replay in recorded order, the last one repeating.
+Replay matches on the route (with or without `/v1`) and the request body after `normalise`: the fields
+in `IGNORED_FIELDS` (client-side bookkeeping that does not change the reply) are dropped and the rest is
+compared as canonical JSON (sorted keys), so key order and those fields do not matter; everything else,
+`stream` included, must be equal. Identical requests recorded several times replay in recorded order, the last one repeating.
 """
 
 from __future__ import annotations
@@ -67,8 +67,14 @@ def normalise(body: Any) -> Any:
     return body
 
 
-def request_key(body: Any) -> str:
-    return hashlib.blake2b(orjson.dumps(normalise(body), option=orjson.OPT_SORT_KEYS), digest_size=8).hexdigest()
+def route(path: str) -> str:
+    """The endpoint's route whether the client used the `/v1` prefix or not."""
+    return path[len("/v1"):] if path.startswith("/v1/") else path
+
+
+def request_key(body: Any, path: str) -> str:
+    material = route(path).encode() + b"\n" + orjson.dumps(normalise(body), option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(material, digest_size=8).hexdigest()
 
 
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
@@ -76,18 +82,11 @@ def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {name: lowered[name] for name in KEPT_RESPONSE_HEADERS if name in lowered}
 
 
-def split_events(buffer: bytes) -> tuple[list[str], bytes]:
-    """Complete SSE events in `buffer` and the incomplete rest."""
-    normalised = buffer.replace(b"\r\n", b"\n")
-    *complete, rest = normalised.split(b"\n\n")
-    return [event.decode("utf-8") for event in complete if event.strip()], rest
-
-
 def write_exchange(directory: Path, exchange: Exchange) -> Path:
     """Add an exchange to the cassette under the next free number."""
     directory.mkdir(parents=True, exist_ok=True)
     number = 1 + max((int(p.name.split("-", 1)[0]) for p in directory.glob("[0-9]*-*.json")), default=0)
-    path = directory / f"{number:04d}-{request_key(exchange.request)}.json"
+    path = directory / f"{number:04d}-{request_key(exchange.request, exchange.path)}.json"
     path.write_bytes(orjson.dumps(exchange.as_json(), option=orjson.OPT_INDENT_2) + b"\n")
     return path
 
@@ -114,9 +113,9 @@ class Cassette:
     directory: str
     exchanges: Mapping[str, tuple[Exchange, ...]]
 
-    def find(self, body: Any, occurrence: int) -> Exchange | None:
-        """The recording for the `occurrence`-th (0-based) identical request; the last one repeats."""
-        recorded = self.exchanges.get(request_key(body))
+    def find(self, key: str, occurrence: int) -> Exchange | None:
+        """The recording for the `occurrence`-th (0-based) request with this key; the last one repeats."""
+        recorded = self.exchanges.get(key)
         if not recorded:
             return None
         return recorded[min(occurrence, len(recorded) - 1)]
@@ -133,7 +132,7 @@ def load_cassette(directory: str | Path) -> Cassette:
         except orjson.JSONDecodeError as exc:
             raise CassetteError(f"{path}: not valid JSON ({exc})") from None
         exchange = _exchange(data, path)
-        grouped.setdefault(request_key(exchange.request), []).append(exchange)
+        grouped.setdefault(request_key(exchange.request, exchange.path), []).append(exchange)
     return Cassette(str(folder), {key: tuple(items) for key, items in grouped.items()})
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from mockserver.contract import error_kind
 from mockserver.controls.faults import FAULT_KINDS, Fault
-from mockserver.controls.rules import Action, ErrorSpec, ScenarioError
+from mockserver.controls.rules.model import Action, ErrorSpec
+from mockserver.controls.settings import SettingError, key_values, mapping, number
 
 ERROR_FAULTS = ("rate_limit_exceeded", "insufficient_quota", "server_error", "overloaded")
 CHAOS_KINDS = (*ERROR_FAULTS, *FAULT_KINDS)
@@ -25,36 +27,21 @@ CHAOS_MAX_AFTER = 4
 Chaos = tuple[tuple[str, float], ...]
 
 
-def parse_chaos(spec: str) -> Chaos:
-    """`server_error=0.1,cut=0.05` as (kind, probability) pairs; probabilities must sum to at most 1.
+def parse_chaos(value: str | Mapping[str, Any], where: str = "chaos") -> Chaos:
+    """`server_error=0.1,cut=0.05` or `{kind: probability}` as (kind, probability) pairs in a stable
+    order; the probabilities must add up to at most 1.
 
-    Kinds are the HTTP error kinds in ERROR_FAULTS and the delivery faults of `mockserver.faults`
+    Kinds are the HTTP error kinds in ERROR_FAULTS and the delivery faults of `mockserver.controls.faults`
     (`cut`, `truncate`, `error` for an error event mid-stream, `stall`, `malformed`)."""
-    pairs: dict[str, object] = {}
-    for item in (part.strip() for part in spec.split(",")):
-        if not item:
-            continue
-        kind, sep, value = item.partition("=")
-        if not sep:
-            raise ScenarioError(f"chaos: {item}", "expected KIND=PROBABILITY")
-        try:
-            pairs[kind.strip()] = float(value)
-        except ValueError:
-            raise ScenarioError(f"chaos.{kind.strip()}", "the probability must be a number") from None
-    return chaos_from_mapping(pairs)
-
-
-def chaos_from_mapping(probabilities: Mapping[str, object]) -> Chaos:
-    """The same, from `{kind: probability}` (the admin API's form), in a stable order."""
+    probabilities = (key_values(value, where) if value.strip() else {}) if isinstance(value, str) \
+        else mapping(value, where)
     pairs = []
     for kind, probability in sorted(probabilities.items()):
         if kind not in CHAOS_KINDS:
-            raise ScenarioError(f"chaos.{kind}", f"unknown fault kind; expected one of {list(CHAOS_KINDS)}")
-        if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 <= probability <= 1:
-            raise ScenarioError(f"chaos.{kind}", "the probability must be a number between 0 and 1")
-        pairs.append((kind, float(probability)))
+            raise SettingError(f"{where}.{kind}", f"unknown fault kind; expected one of {list(CHAOS_KINDS)}")
+        pairs.append((kind, number(probability, f"{where}.{kind}", 0.0, 1.0)))
     if sum(p for _, p in pairs) > 1 + 1e-9:
-        raise ScenarioError("chaos", "the probabilities add up to more than 1")
+        raise SettingError(where, "the probabilities add up to more than 1")
     return tuple(pairs)
 
 

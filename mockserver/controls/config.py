@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mockserver.controls.cassette import Cassette
-from mockserver.core.validate.profiles import PROFILES
-from mockserver.core.render.quirks import unknown as unknown_quirks
+from mockserver.controls.faults import Fault
+from mockserver.controls.ratelimit import Limits
 from mockserver.controls.rules import Scenario
 from mockserver.controls.timing import Timing
+from mockserver.core.render.quirks import unknown as unknown_quirks
+from mockserver.core.validate.profiles import PROFILES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -51,10 +53,16 @@ class Config:
     """On a request no recording matches: `generate` a reply, or `error` (404 unmatched_request)."""
     timing: Timing = Timing()
     """Time to first token and inter-token delay for every reply; a request's X-Mock-Timing header overrides it."""
+    fault: Fault | None = None
+    """A delivery fault for every reply; a request's X-Mock-Fault header or a rule's fault overrides it."""
     quirks: tuple[str, ...] = ()
-    """Names from `mockserver.quirks.QUIRKS`: deviations of real servers to emulate."""
+    """Names from `mockserver.core.render.quirks.QUIRKS`: deviations of real servers to emulate."""
     profile: str = "openai"
-    """Compatibility profile from `mockserver.profiles.PROFILES`: `openai`, or `vllm` for vLLM's extras."""
+    """Compatibility profile from `mockserver.core.validate.profiles.PROFILES`: `openai`, or `vllm`."""
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.rate_limit_rpm, self.rate_limit_tpm)
 
     def __post_init__(self) -> None:
         wrong = unknown_quirks(self.quirks)

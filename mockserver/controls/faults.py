@@ -1,9 +1,10 @@
 """Failures a test can ask the mock to inject into a reply, as plain data.
 
 A `Fault` says what goes wrong and after how many chunks. Tests pick one per request with the
-`X-Mock-Fault` header (`parse_fault` reads its text form); scripted scenarios build the same objects
-directly. `apply_fault` turns a fault and a stream's events into the exact byte steps to send, so
-every fault is a pure function of the reply and testable without a socket.
+`X-Mock-Fault` header or for every reply with `--fault`; scenario rules carry the same objects, and
+`parse_fault` reads both the text and the mapping form. `apply_fault` turns a fault and a stream's
+events into the exact byte steps to send, so every fault is a pure function of the reply and testable
+without a socket.
 
 Kinds (`after` counts the chunks delivered intact first; `[DONE]` is never sent once a fault acts):
 
@@ -21,13 +22,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from mockserver.contract import error_kind, error_kinds
 from mockserver.contract.errors import ApiError
-from mockserver.core.render.stream import encode_event
+from mockserver.contract.sse import encode_event
+from mockserver.controls.settings import (
+    SettingError,
+    key_values,
+    mapping,
+    unknown_keys,
+    whole,
+)
 
-FAULT_HEADER = "X-Mock-Fault"
 FaultKind = Literal["cut", "truncate", "error", "stall", "malformed"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("cut", "truncate", "error", "stall", "malformed")
 
@@ -57,47 +64,45 @@ class Delivery:
     abort: bool = False
 
 
-def _header_error(text: str, why: str) -> ApiError:
-    return ApiError("invalid_request", f"Invalid {FAULT_HEADER} header '{text}': {why}")
+_FAULT_FIELDS = ("kind", "after", "error", "stall_ms")
+_MAX_AFTER = 1_000_000
 
 
-def _count(text: str, key: str, value: str, ceiling: int) -> int:
-    if not value.isdigit() or int(value) > ceiling:
-        raise _header_error(text, f"'{key}' must be a whole number from 0 to {ceiling}.")
-    return int(value)
-
-
-def parse_fault(text: str) -> Fault:
-    """`cut-after=3`, `truncate-after=3`, `error-after=2[,error=<kind>]`, `stall-after=2,stall-ms=1500`,
-    `malformed-after=1`."""
-    fields: dict[str, str] = {}
-    for item in text.split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if not sep or key in fields:
-            raise _header_error(text, "expected comma-separated key=value pairs, each key once.")
-        fields[key] = value
-    kinds = [key[: -len("-after")] for key in fields if key.endswith("-after")]
+def _fault_text(text: str, where: str) -> dict[str, Any]:
+    """`cut-after=3`, `error-after=2,error=<kind>`, `stall-after=2,stall-ms=1500` as the mapping form."""
+    pairs = key_values(text, where)
+    kinds = [key[: -len("-after")] for key in pairs if key.endswith("-after")]
     if len(kinds) != 1 or kinds[0] not in FAULT_KINDS:
-        raise _header_error(text, "expected exactly one of " + ", ".join(f"{k}-after=<n>" for k in FAULT_KINDS)
-                            + ".")
-    kind = next(known for known in FAULT_KINDS if known == kinds[0])
+        raise SettingError(where, "expected exactly one of " + ", ".join(f"{k}-after=<n>" for k in FAULT_KINDS)
+                           + f", got {text!r}")
+    kind = kinds[0]
     allowed = {f"{kind}-after"} | ({"error"} if kind == "error" else set()) | (
         {"stall-ms"} if kind == "stall" else set())
-    extra = sorted(set(fields) - allowed)
+    extra = sorted(set(pairs) - allowed)
     if extra:
-        raise _header_error(text, f"'{extra[0]}' does not apply to a {kind} fault.")
+        raise SettingError(where, f"'{extra[0]}' does not apply to a {kind} fault")
+    fields: dict[str, Any] = {"kind": kind, "after": pairs[f"{kind}-after"]}
+    if "error" in pairs:
+        fields["error"] = pairs["error"]
+    if "stall-ms" in pairs:
+        fields["stall_ms"] = pairs["stall-ms"]
+    return fields
+
+
+def parse_fault(value: str | Mapping[str, Any], where: str = "fault") -> Fault:
+    """The text form (the `X-Mock-Fault` header, `--fault`) or the mapping `{kind, after, error, stall_ms}`."""
+    fields = _fault_text(value, where) if isinstance(value, str) else mapping(value, where)
+    unknown_keys(fields, _FAULT_FIELDS, where)
+    kind = fields.get("kind")
+    if kind not in FAULT_KINDS:
+        raise SettingError(f"{where}.kind", f"expected one of {list(FAULT_KINDS)}")
     error = fields.get("error", "server_error")
     if error not in error_kinds():
-        raise _header_error(text, f"unknown error kind '{error}'; known: {', '.join(sorted(error_kinds()))}.")
-    if kind == "stall" and "stall-ms" not in fields:
-        raise _header_error(text, "a stall fault needs 'stall-ms=<milliseconds>'.")
-    return Fault(kind=kind, after=_count(text, f"{kind}-after", fields[f"{kind}-after"], 1_000_000), error=error,
-                 stall_ms=_count(text, "stall-ms", fields.get("stall-ms", "0"), _MAX_STALL_MS))
-
-
-def request_fault(headers: Mapping[str, str]) -> Fault | None:
-    header = headers.get(FAULT_HEADER)
-    return None if header is None else parse_fault(header)
+        raise SettingError(f"{where}.error", f"unknown error kind {error!r}; known: {', '.join(sorted(error_kinds()))}")
+    if kind == "stall" and "stall_ms" not in fields:
+        raise SettingError(f"{where}.stall_ms", "a stall fault needs stall_ms")
+    return Fault(kind=kind, after=whole(fields.get("after", 0), f"{where}.after", 0, _MAX_AFTER), error=error,
+                 stall_ms=whole(fields.get("stall_ms", 0), f"{where}.stall_ms", 0, _MAX_STALL_MS))
 
 
 def _malformed(event: bytes) -> bytes:

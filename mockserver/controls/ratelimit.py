@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from mockserver.controls.settings import key_values, mapping, unknown_keys, whole
 
 # What the headers report when no limit is configured: a generous paid tier that never refuses.
 NOMINAL_REQUESTS_PER_MINUTE = 10_000
@@ -22,6 +24,23 @@ NOMINAL_TOKENS_PER_MINUTE = 30_000_000
 class Limits:
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
+
+
+_LIMIT_KEYS = {"rpm": "requests_per_minute", "tpm": "tokens_per_minute"}
+_MAX_LIMIT = 10**12
+
+
+def parse_limits(value: str | Mapping[str, Any], where: str = "limits") -> Limits:
+    """`rpm=60,tpm=40000` or `{requests_per_minute, tokens_per_minute}`; a limit left out (or null) is off."""
+    if isinstance(value, str):
+        pairs = key_values(value, where) if value.strip() else {}
+        unknown_keys(pairs, tuple(_LIMIT_KEYS), where)
+        fields: Mapping[str, Any] = {_LIMIT_KEYS[key]: text for key, text in pairs.items()}
+    else:
+        fields = mapping(value, where)
+        unknown_keys(fields, tuple(_LIMIT_KEYS.values()), where)
+    return Limits(**{name: None if fields.get(name) is None else whole(fields[name], f"{where}.{name}", 1, _MAX_LIMIT)
+                     for name in _LIMIT_KEYS.values()})
 
 
 class KeyState(NamedTuple):

@@ -9,10 +9,15 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
-from mockserver.contract.errors import ApiError
-
-TIMING_HEADER = "X-Mock-Timing"
+from mockserver.controls.settings import (
+    SettingError,
+    key_values,
+    mapping,
+    number,
+    unknown_keys,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,52 +41,36 @@ PROFILES: Mapping[str, Timing] = {
 }
 """Named timings for `--timing` and the request header; `realistic` feels like a hosted small model."""
 
-_MAX_MS = 600_000.0
+MAX_MS = 600_000.0
+_TEXT_KEYS = {"ttft": "ttft_ms", "itl": "itl_ms", "jitter": "jitter"}
 
 
-def _milliseconds(key: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= _MAX_MS:
-        raise ApiError("invalid_request", f"Invalid {TIMING_HEADER} header: '{key}' must be a number of "
-                       f"milliseconds between 0 and {_MAX_MS:.0f}, got '{text}'.")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 1:
-        raise ApiError("invalid_request", f"Invalid {TIMING_HEADER} header: 'jitter' must be a fraction "
-                       f"between 0 and 1, got '{text}'.")
-    return value
-
-
-def parse_timing(text: str, base: Timing = Timing()) -> Timing:
-    """`realistic`, `none`, or `ttft=200,itl=20,jitter=0.3` (keys left out keep `base`'s values)."""
-    spec = text.strip()
-    if spec in PROFILES:
-        return PROFILES[spec]
+def parse_timing(value: str | Mapping[str, Any], base: Timing = Timing(), where: str = "timing") -> Timing:
+    """A profile name (`realistic`, `none`), the text form `ttft=200,itl=20,jitter=0.3`, or the mapping
+    `{ttft_ms, itl_ms, jitter}` (or `{profile: NAME}`); keys left out keep `base`'s values."""
+    if isinstance(value, str):
+        spec = value.strip()
+        if spec in PROFILES:
+            return PROFILES[spec]
+        pairs = key_values(spec, where)
+        unknown = sorted(set(pairs) - set(_TEXT_KEYS))
+        if unknown:
+            raise SettingError(where, f"expected a profile ({', '.join(PROFILES)}) or 'ttft=<ms>,itl=<ms>,"
+                               f"jitter=<0..1>', got {value!r}")
+        fields: Mapping[str, Any] = {_TEXT_KEYS[key]: text for key, text in pairs.items()}
+    else:
+        fields = mapping(value, where)
+        if "profile" in fields:
+            unknown_keys(fields, ("profile",), where)
+            if fields["profile"] not in PROFILES:
+                raise SettingError(f"{where}.profile", f"expected one of {list(PROFILES)}")
+            return PROFILES[fields["profile"]]
+        unknown_keys(fields, tuple(_TEXT_KEYS.values()), where)
     timing = base
-    for item in spec.split(","):
-        key, sep, value = (part.strip() for part in item.partition("="))
-        if not sep or key not in ("ttft", "itl", "jitter"):
-            raise ApiError("invalid_request", f"Invalid {TIMING_HEADER} header '{text}': expected a profile "
-                           f"({', '.join(PROFILES)}) or 'ttft=<ms>,itl=<ms>,jitter=<0..1>'.")
-        if key == "jitter":
-            timing = replace(timing, jitter=_fraction(value))
-        else:
-            timing = replace(timing, **{f"{key}_ms": _milliseconds(key, value)})
+    for name, given in fields.items():
+        high = 1.0 if name == "jitter" else MAX_MS
+        timing = replace(timing, **{name: number(given, f"{where}.{name}", 0.0, high)})
     return timing
-
-
-def request_timing(headers: Mapping[str, str], base: Timing) -> Timing:
-    header = headers.get(TIMING_HEADER)
-    return base if header is None else parse_timing(header, base)
 
 
 def event_delays(timing: Timing, paced_events: int, total_events: int, seed: str = "") -> list[float]:

@@ -59,3 +59,13 @@ class CompletionPlan:
     service_tier: str
     choices: tuple[ChoicePlan, ...]
     usage: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Script:
+    """A reply a test wrote instead of the generator: text, an object as JSON text, a refusal, or tool
+    calls as (name, arguments) pairs (a custom tool's free-form input in place of the arguments)."""
+
+    kind: str
+    text: str | None = None
+    tool_calls: tuple[tuple[str, str], ...] = ()

@@ -1,23 +1,32 @@
-"""The admin API under `/_mock/`: the journal, the rules, reset and health, over plain JSON.
+"""The admin API under `/_mock/`: the journal, the rules and every other setting, reset and health, and
+at `/_mock/` itself a page that shows them.
 
 It is how a test in another process (or another language) scripts the mock, and what the pytest
-plugin itself uses. Errors come back in the same OpenAI envelope as everything else.
+plugin itself uses. Each setting takes the same mapping (or text) form as a scenario file or `Config`,
+through the same parser; errors come back in the same OpenAI envelope as everything else.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
+from collections.abc import Callable
+from importlib import resources
 from typing import Any
 
 import orjson
 from aiohttp import web
 
-from mockserver.controls.config import Config
-from mockserver.http.double import ADMIN_PREFIX, STATE_KEY, DoubleState
 from mockserver.contract.errors import ApiError
-from mockserver.controls.chaos import chaos_from_mapping
-from mockserver.controls.ratelimit import Limits
-from mockserver.controls.rules import ScenarioError, parse_rule, parse_strict
+from mockserver.controls.chaos import parse_chaos
+from mockserver.controls.config import Config
+from mockserver.controls.faults import parse_fault
+from mockserver.controls.ratelimit import parse_limits
+from mockserver.controls.rules import parse_rule, parse_strict
+from mockserver.controls.settings import SettingError, parse_quirks
+from mockserver.controls.state import Controls, DoubleState
+from mockserver.controls.timing import Timing, parse_timing
+from mockserver.http.middleware import ADMIN_PREFIX, STATE_KEY
 
 
 def _json(payload: Any, status: int = 200) -> web.Response:
@@ -35,14 +44,54 @@ def _state(request: web.Request) -> DoubleState:
     return state
 
 
-def _rule_json(state: DoubleState, rule_id: str, source: Any, times: int | None) -> dict[str, Any]:
-    return {"id": rule_id, "times": times, "seen": state.counts.seen.get(rule_id, 0),
-            "used": state.counts.used.get(rule_id, 0), "rule": source}
+async def _payload(request: web.Request) -> Any:
+    try:
+        return orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
+        raise ApiError("invalid_request", "The body must be JSON.") from None
+
+
+def _invalid(exc: SettingError) -> ApiError:
+    return ApiError("invalid_request", str(exc), param=exc.where)
+
+
+def _rule_json(controls: Controls, rule_id: str, source: Any, times: int | None) -> dict[str, Any]:
+    return {"id": rule_id, "times": times, "seen": controls.counts.seen.get(rule_id, 0),
+            "used": controls.counts.used.get(rule_id, 0), "rule": source}
+
+
+def _timing_json(timing: Timing) -> dict[str, float]:
+    return {"ttft_ms": timing.ttft_ms, "itl_ms": timing.itl_ms, "jitter": timing.jitter}
+
+
+def _settings_json(controls: Controls) -> dict[str, Any]:
+    fault = controls.fault
+    return {
+        "limits": {"requests_per_minute": controls.limits.requests_per_minute,
+                   "tokens_per_minute": controls.limits.tokens_per_minute},
+        "chaos": dict(controls.chaos),
+        "timing": _timing_json(controls.timing),
+        "fault": None if fault is None else {"kind": fault.kind, "after": fault.after, "error": fault.error,
+                                             "stall_ms": fault.stall_ms},
+        "quirks": list(controls.quirks),
+        "strict": controls.strict is not None,
+    }
+
+
+@functools.cache
+def _page() -> bytes:
+    return resources.files("mockserver.http").joinpath("admin_page.html").read_bytes()
+
+
+async def page(request: web.Request) -> web.Response:
+    """What a developer opens when a test fails: the journal, the rules with their counts and the settings,
+    refreshed live. The page is static; the data it fetches needs the admin key, which it asks for."""
+    return web.Response(body=_page(), content_type="text/html", charset="utf-8")
 
 
 async def health(request: web.Request) -> web.Response:
     state = _state(request)
-    return _json({"status": "ok", "rules": len(state.rules), "journal": len(state.journal)})
+    return _json({"status": "ok", "rules": len(state.controls.rules), "journal": len(state.journal)})
 
 
 async def list_journal(request: web.Request) -> web.Response:
@@ -56,100 +105,70 @@ async def clear_journal(request: web.Request) -> web.Response:
 
 
 async def list_rules(request: web.Request) -> web.Response:
-    state = _state(request)
-    return _json({"object": "list", "strict": state.strict is not None,
-                  "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in state.rules]})
+    controls = _state(request).controls
+    return _json({"object": "list", "strict": controls.strict is not None,
+                  "data": [_rule_json(controls, r.id, dict(r.source), r.times) for r in controls.rules]})
 
 
 async def add_rules(request: web.Request) -> web.Response:
     """A rule object, or `{"rules": [...], "strict": true|false|{error}}`; all are checked before any is added."""
     state = _state(request)
-    try:
-        payload = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        raise ApiError("invalid_request", "The body must be a JSON rule or {\"rules\": [...]}.") from None
+    payload = await _payload(request)
     batch = isinstance(payload, dict) and "rules" in payload and "match" not in payload
     items = payload.get("rules") if batch else [payload]
     if not isinstance(items, list):
         raise ApiError("invalid_request", "Expected {\"rules\": [...], \"strict\": ...}.", param="rules")
+    taken = {rule.id for rule in state.controls.rules}
+    added = []
     try:
         strict = parse_strict(payload["strict"], "strict") if batch and "strict" in payload else None
-    except ScenarioError as exc:
-        raise ApiError("invalid_request", str(exc), param=exc.where) from None
-    taken = {rule.id for rule in state.rules}
-    added = []
-    for offset, item in enumerate(items):
-        state.rule_serial += 1
-        try:
+        for offset, item in enumerate(items):
+            state.rule_serial += 1
             rule = parse_rule(item, f"rules[{offset}]", f"rule-{state.rule_serial}")
-        except ScenarioError as exc:
-            raise ApiError("invalid_request", str(exc), param=exc.where) from None
-        if rule.id in taken:
-            raise ApiError("invalid_request", f"rules[{offset}].id: a rule with id {rule.id!r} exists already",
-                           param=f"rules[{offset}].id")
-        taken.add(rule.id)
-        added.append(rule)
-    state.rules.extend(added)
+            if rule.id in taken:
+                raise SettingError(f"rules[{offset}].id", f"a rule with id {rule.id!r} exists already")
+            taken.add(rule.id)
+            added.append(rule)
+    except SettingError as exc:
+        raise _invalid(exc) from None
+    state.update(rules=(*state.controls.rules, *added))
     if batch and "strict" in payload:
-        state.strict = strict
-    return _json({"object": "list", "data": [_rule_json(state, r.id, dict(r.source), r.times) for r in added]},
-                 status=201)
+        state.update(strict=strict)
+    return _json({"object": "list",
+                  "data": [_rule_json(state.controls, r.id, dict(r.source), r.times) for r in added]}, status=201)
 
 
 async def delete_rule(request: web.Request) -> web.Response:
     state = _state(request)
     rule_id = request.match_info["rule_id"]
-    kept = [rule for rule in state.rules if rule.id != rule_id]
-    if len(kept) == len(state.rules):
+    kept = tuple(rule for rule in state.controls.rules if rule.id != rule_id)
+    if len(kept) == len(state.controls.rules):
         raise ApiError("not_found", f"No rule with id {rule_id!r}.")
-    state.rules = kept
+    state.update(rules=kept)
     return _json({"id": rule_id, "deleted": True})
 
 
 async def delete_rules(request: web.Request) -> web.Response:
-    state = _state(request)
-    state.rules = []
+    _state(request).update(rules=())
     return _json({"deleted": True})
 
 
-def _limit(payload: dict[str, Any], name: str) -> int | None:
-    value = payload.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise ApiError("invalid_request", f"'{name}' must be a positive integer or null.", param=name)
-    return value
+def _setter(name: str, parse: Callable[[Any], dict[str, Any]]) -> Callable[[web.Request], Any]:
+    """`POST /_mock/<name>`: the setting from now on, parsed by the setting's own parser."""
+    async def set_it(request: web.Request) -> web.Response:
+        state = _state(request)
+        try:
+            changes = parse(await _payload(request))
+        except SettingError as exc:
+            raise _invalid(exc) from None
+        state.update(**changes)
+        return _json(_settings_json(state.controls)[name])
+    set_it.__name__ = f"set_{name}"
+    return set_it
 
 
-async def set_limits(request: web.Request) -> web.Response:
-    """`{"requests_per_minute": N|null, "tokens_per_minute": N|null}`: the limiter from now on, buckets full."""
-    state = _state(request)
-    payload = await _object(request)
-    unknown = sorted(set(payload) - {"requests_per_minute", "tokens_per_minute"})
-    if unknown:
-        raise ApiError("invalid_request", f"Unknown field '{unknown[0]}'.", param=unknown[0])
-    state.limits = Limits(_limit(payload, "requests_per_minute"), _limit(payload, "tokens_per_minute"))
-    state.buckets = {}
-    return _json({"requests_per_minute": state.limits.requests_per_minute,
-                  "tokens_per_minute": state.limits.tokens_per_minute})
-
-
-async def set_chaos(request: web.Request) -> web.Response:
-    """`{"server_error": 0.1, "cut": 0.05}`: the fault probabilities from now on (`{}` turns chaos off)."""
-    state = _state(request)
-    try:
-        state.chaos = chaos_from_mapping(await _object(request))
-    except ScenarioError as exc:
-        raise ApiError("invalid_request", str(exc), param=exc.where) from None
-    return _json(dict(state.chaos))
-
-
-async def _object(request: web.Request) -> dict[str, Any]:
-    try:
-        payload = orjson.loads(await request.read())
-    except orjson.JSONDecodeError:
-        payload = None
-    if not isinstance(payload, dict):
-        raise ApiError("invalid_request", "The body must be a JSON object.")
-    return payload
+async def settings(request: web.Request) -> web.Response:
+    return _json(_settings_json(_state(request).controls))
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -157,10 +176,22 @@ async def reset(request: web.Request) -> web.Response:
     return _json({"reset": True})
 
 
+SETTERS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "limits": lambda value: {"limits": parse_limits(value), "buckets": {}},
+    "chaos": lambda value: {"chaos": parse_chaos(value)},
+    "timing": lambda value: {"timing": parse_timing(value)},
+    "fault": lambda value: {"fault": None if value is None else parse_fault(value)},
+    "quirks": lambda value: {"quirks": parse_quirks(value)},
+}
+"""Each setting the admin API changes, with the parser the CLI, `Config` and scenario files share."""
+
+
 def install(app: web.Application, config: Config) -> None:
     if not config.admin:
         return
     prefix = ADMIN_PREFIX.rstrip("/")
+    app.router.add_get(prefix, page)
+    app.router.add_get(ADMIN_PREFIX, page)
     app.router.add_get(f"{prefix}/health", health)
     app.router.add_get(f"{prefix}/journal", list_journal)
     app.router.add_delete(f"{prefix}/journal", clear_journal)
@@ -168,6 +199,7 @@ def install(app: web.Application, config: Config) -> None:
     app.router.add_post(f"{prefix}/rules", add_rules)
     app.router.add_delete(f"{prefix}/rules", delete_rules)
     app.router.add_delete(prefix + "/rules/{rule_id}", delete_rule)
-    app.router.add_post(f"{prefix}/limits", set_limits)
-    app.router.add_post(f"{prefix}/chaos", set_chaos)
+    app.router.add_get(f"{prefix}/settings", settings)
+    for name, parse in SETTERS.items():
+        app.router.add_post(f"{prefix}/{name}", _setter(name, parse))
     app.router.add_post(f"{prefix}/reset", reset)

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from aiohttp import web
 from multidict import CIMultiDict
 
+from mockserver.contract.sse import CONTENT_TYPE
 from mockserver.controls.faults import Delivery, Fault
-from mockserver.core.render.stream import CONTENT_TYPE
 
 log = logging.getLogger("mockserver")
 

@@ -15,8 +15,9 @@ from pathlib import Path
 import orjson
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
-from mockserver.controls.cassette import Event, Exchange, kept_headers, split_events, write_exchange
 from mockserver.contract.errors import ApiError
+from mockserver.contract.sse import split_events
+from mockserver.controls.cassette import Event, Exchange, kept_headers, write_exchange
 
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "openai-organization", "openai-project",
                      "x-mock-fault", "x-mock-timing")

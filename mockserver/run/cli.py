@@ -7,15 +7,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from mockserver.core.validate import profiles
 from mockserver.controls.cassette import CassetteError, load_cassette
 from mockserver.controls.chaos import parse_chaos
 from mockserver.controls.config import DEFAULT_HOST, DEFAULT_PORT, Config
+from mockserver.controls.faults import parse_fault
+from mockserver.controls.rules import Scenario, load_scenario
+from mockserver.controls.settings import SettingError
+from mockserver.controls.timing import PROFILES, Timing
 from mockserver.core.render.quirks import QUIRKS
-from mockserver.controls.rules import Scenario, ScenarioError, load_scenario
+from mockserver.core.validate import profiles
 from mockserver.http.record import serve_record
 from mockserver.run.server import serve
-from mockserver.controls.timing import PROFILES, Timing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="fail requests at random, reproducibly from the seed: e.g. server_error=0.1,"
                                "cut=0.05 (kinds: rate_limit_exceeded, insufficient_quota, server_error, "
                                "overloaded, and the delivery faults cut, truncate, error, stall, malformed)")
+    controls.add_argument("--fault", default=None, metavar="SPEC",
+                          help="spoil every reply's delivery, as the X-Mock-Fault header does for one request: "
+                               "e.g. cut-after=3, error-after=2,error=overloaded, stall-after=1,stall-ms=500")
     controls.add_argument("--context-window", dest="context_windows", action="append", default=[],
                           metavar="MODEL=TOKENS",
                           help="override a model's context window (repeatable); longer prompts get 400 "
@@ -107,14 +112,15 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
     try:
         scenario = load_scenario(args.scenario) if args.scenario else Scenario()
         chaos = parse_chaos(args.chaos)
+        fault = parse_fault(args.fault) if args.fault is not None else None
         cassette = load_cassette(args.replay) if args.replay else None
-    except (ScenarioError, CassetteError) as exc:
+    except (SettingError, CassetteError) as exc:
         parser.error(str(exc))
     return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
                   clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
                   admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
                   chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
-                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile)
+                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile, fault=fault)
 
 
 def build_record_parser() -> argparse.ArgumentParser:

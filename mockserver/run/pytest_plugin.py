@@ -8,25 +8,27 @@
 
 Rules go through the admin API as the same dictionaries a scenario file holds, so whatever works in
 YAML works here and the other way round.
+
+Installing chatdouble registers this plugin in every pytest session of the environment, so importing
+it costs nothing beyond pytest and the standard library: the server and the scenario parser are
+imported when a test first asks for the fixture.
 """
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from mockserver.controls.config import Config
-from mockserver.controls.rules import parse_scenario, read_document
-from mockserver.run.server import MockServer
+if TYPE_CHECKING:
+    from mockserver.run.server import MockServer
 
 API_KEY = "sk-mock-openai"
+STRICT_MARKER = "mock_openai_strict"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,9 @@ class MockOpenAI:
         self.api_key = api_key
 
     def _admin(self, method: str, path: str, payload: Any = None) -> Any:
+        import urllib.error
+        import urllib.request
+
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(self.url + "/_mock" + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
@@ -142,6 +147,8 @@ class MockOpenAI:
         """Add the rules of a YAML/JSON scenario file (and its `strict` setting); returns their ids.
 
         The file is checked here first, so a mistake is reported with the file, the rule and the field."""
+        from mockserver.controls.rules import parse_scenario, read_document
+
         document = read_document(path)
         parse_scenario(document, str(path))
         if isinstance(document, list):
@@ -170,6 +177,42 @@ class MockOpenAI:
     def chaos(self, **probabilities: float) -> None:
         """Fail requests at random for this test, reproducibly: `chaos(server_error=0.2, cut=0.1)`."""
         self._admin("POST", "/chaos", probabilities)
+
+    def timing(self, setting: str | Mapping[str, Any] | None = None, **fields: float) -> None:
+        """Slow every reply down for this test: `timing("realistic")`, `timing("ttft=200,itl=20")` or
+        `timing(ttft_ms=200, itl_ms=20, jitter=0.3)`."""
+        self._admin("POST", "/timing", setting if setting is not None else fields)
+
+    def fault(self, setting: str | Mapping[str, Any] | None) -> None:
+        """Spoil every reply's delivery for this test: `fault("cut-after=3")` or `fault({"kind": "cut",
+        "after": 3})`; None turns it off."""
+        self._admin("POST", "/fault", setting)
+
+    def quirks(self, *names: str) -> None:
+        """Make the mock deviate like real servers do for this test: `quirks("n_ignored", "no_done")`."""
+        self._admin("POST", "/quirks", list(names))
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Limits, chaos, timing, fault, quirks and strictness as the server holds them now."""
+        return self._admin("GET", "/settings")
+
+    def unmatched_requests(self) -> list[RecordedRequest]:
+        """Requests no rule answered (the generator did), for tests that script every exchange."""
+        return [entry for entry in self.requests if entry.rule is None]
+
+    def check_expectations(self) -> None:
+        """Fail when a rule never answered or a request went unscripted: what the strict teardown checks."""
+        problems = []
+        unused = self.unused_rules()
+        if unused:
+            problems.append(f"rules never used: {', '.join(unused)}")
+        unmatched = self.unmatched_requests()
+        if unmatched:
+            listed = "; ".join(f"{r.method} {r.path} (status {r.status})" for r in unmatched[:5])
+            problems.append(f"{len(unmatched)} request(s) no rule matched: {listed}")
+        if problems:
+            raise AssertionError("mock_openai: " + " and ".join(problems))
 
     def remove_rule(self, rule_id: str) -> None:
         self._admin("DELETE", f"/rules/{rule_id}")
@@ -204,22 +247,43 @@ class MockOpenAI:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mock_openai_seed", "server seed of the mock_openai fixture's server", default="0")
+    parser.addini("mock_openai_strict", "at teardown, fail a test whose rules went unused or whose requests "
+                  "no rule matched", type="bool", default=False)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{STRICT_MARKER}(enabled=True): check at teardown that every mock_openai "
+                            "rule answered and every request was answered by a rule")
 
 
 @pytest.fixture(scope="session")
 def mock_openai_server(pytestconfig: pytest.Config) -> Iterator[MockServer]:
     """The session's mock on a free loopback port."""
+    from mockserver.controls.config import Config
+    from mockserver.run.server import MockServer
+
     seed = int(pytestconfig.getini("mock_openai_seed"))
     with MockServer(Config(port=0, seed=seed)) as server:
         yield server
 
 
+def _strict(request: pytest.FixtureRequest) -> bool:
+    marker = request.node.get_closest_marker(STRICT_MARKER)
+    if marker is not None:
+        return bool(marker.args[0]) if marker.args else bool(marker.kwargs.get("enabled", True))
+    return bool(request.config.getini("mock_openai_strict"))
+
+
 @pytest.fixture
-def mock_openai(mock_openai_server: MockServer) -> Iterator[MockOpenAI]:
-    """The session mock, with no rules and an empty journal at the start of the test."""
+def mock_openai(mock_openai_server: MockServer, request: pytest.FixtureRequest) -> Iterator[MockOpenAI]:
+    """The session mock, with no rules, settings as started and an empty journal at the start of the test.
+    With the `mock_openai_strict` marker (or ini option) the teardown fails the test when a rule never
+    answered or a request went unscripted, like respx's `assert_all_called`."""
     handle = MockOpenAI(mock_openai_server.url, API_KEY)
     handle.reset()
     yield handle
+    if _strict(request):
+        handle.check_expectations()
 
 
 @pytest.fixture

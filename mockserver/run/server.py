@@ -9,8 +9,8 @@ from types import TracebackType
 
 from aiohttp import web
 
-from mockserver.http.app import create_app
 from mockserver.controls.config import Config
+from mockserver.http.app import create_app
 
 
 def serve(config: Config) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from environments import HERE, NODE_DIR, node_modules, python_env
-from processes import mockserver_process
+from servers import mockserver_process
 
 pytestmark = pytest.mark.clients
 

@@ -6,15 +6,16 @@ in, a value out, the same value for the same seed.
 
 Covered keywords: `type` (single, lists, `null`), `properties`, `required`, `additionalProperties`
 (boolean or schema), `patternProperties` (for required names), `minProperties`/`maxProperties`,
-`enum`, `const`, `items` (schema, or the older tuple form with `additionalItems`), `prefixItems`,
+`enum`, `const`, `not` (values are drawn until one falls outside it), `items` (schema, or the older
+tuple form with `additionalItems`), `prefixItems`,
 `minItems`/`maxItems`, `uniqueItems`, `minLength`/`maxLength`, `pattern` (see `patterns`), `format`
 (date, date-time, time, email, uri, url, uuid, ipv4, ipv6, hostname and a few more, realistic values
 from Faker), `minimum`/`maximum`, `exclusiveMinimum`/`exclusiveMaximum` (numeric and the draft-4
 boolean form), `multipleOf`, `anyOf`/`oneOf` (a `oneOf` value is checked to match exactly one
 branch), `allOf` (merged), `$ref` into `$defs`/`definitions` or any local JSON pointer, including
 recursive schemas. Annotations (`title`, `description`, `default`, `examples`) are ignored, so
-Pydantic's output works unchanged. `not`, `if`/`then`/`else`, `dependentRequired` and `contains` are
-not generated for.
+Pydantic's output works unchanged. `if`/`then`/`else`, `dependentRequired` and `contains` are not
+generated for.
 
 Recursion is bounded: past `SOFT_DEPTH` nested levels the generator takes the smallest way out (only
 required properties, minimum array lengths, the `null` or non-recursive branch of a union). A schema
@@ -28,6 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import random
+import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timezone
@@ -39,7 +41,11 @@ import jsonschema
 import orjson
 from faker import Faker
 
-from mockserver.core.generate.patterns import PatternError, compile_pattern, matching_string
+from mockserver.core.generate.patterns import (
+    PatternError,
+    compile_pattern,
+    matching_string,
+)
 
 SOFT_DEPTH = 4
 HARD_DEPTH = 32
@@ -49,6 +55,8 @@ MAX_LENGTH = 100_000
 _OPTIONAL_PROPERTY_ODDS = 0.6
 _NULL_ODDS = 0.25
 _DEFAULT_SPAN = 100
+_NOT_ATTEMPTS = 8
+"""Draws tried for a schema with `not` before it counts as unsatisfiable."""
 _MERGE_AS_ALL_OF = ("$ref", "anyOf", "oneOf")
 _OBJECT_KEYS = ("properties", "required", "additionalProperties", "patternProperties", "minProperties",
                 "maxProperties")
@@ -75,10 +83,17 @@ class UnsatisfiableSchema(ValueError):
         return f"{self.message} (at {self.pointer})"
 
 
-@functools.cache
+_PER_THREAD = threading.local()
+
+
 def _faker() -> Faker:
-    """One per process: constructing Faker costs milliseconds, re-seeding it costs microseconds."""
-    return Faker("en_US")
+    """One per thread: constructing Faker costs milliseconds and re-seeding it microseconds, but a
+    shared instance re-seeded by two threads at once would mix their sequences (servers in several
+    threads of one process, as in tests, must still give every request its own values)."""
+    fake = getattr(_PER_THREAD, "faker", None)
+    if fake is None:
+        fake = _PER_THREAD.faker = Faker("en_US")
+    return fake
 
 
 def _rfc3339_time(fake: Faker) -> str:
@@ -286,10 +301,18 @@ class _Generator:
         if not isinstance(schema, Mapping):
             raise UnsatisfiableSchema("a schema must be an object or a boolean", path)
         flat = self.flatten(schema, path)
+        negated = flat.pop("not", None)
+        for _ in range(_NOT_ATTEMPTS if negated is not None else 1):
+            candidate = self.positive(flat, path, depth, hint)
+            if negated is None or not self.validator.evolve(schema=negated).is_valid(candidate):
+                return candidate
+        raise UnsatisfiableSchema("no value was found outside 'not'", (*path, "not"))
+
+    def positive(self, flat: dict[str, Any], path: tuple[Any, ...], depth: int, hint: str | None) -> Any:
         for union in ("anyOf", "oneOf"):
             if union in flat:
-                return self.union(flat, union, path, depth, hint)
-        return self.plain(flat, path, depth, hint)
+                return self.union(dict(flat), union, path, depth, hint)
+        return self.plain(dict(flat), path, depth, hint)
 
     def minimal(self, depth: int) -> bool:
         return depth >= self.soft_depth

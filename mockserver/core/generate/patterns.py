@@ -19,7 +19,8 @@ import string
 from typing import Any
 
 try:
-    from re import _constants as _c, _parser as _sre_parse  # Python >= 3.11
+    from re import _constants as _c  # Python >= 3.11
+    from re import _parser as _sre_parse
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _sre_parse  # type: ignore[no-redef]

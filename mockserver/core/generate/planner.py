@@ -13,16 +13,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
 from mockserver.core.generate import prose
 from mockserver.core.generate.audio import audio_message, audio_tokens
-from mockserver.contract import FINISH_LENGTH, FINISH_STOP, model_info, served_tier
 from mockserver.core.generate.logprobs import token_logprobs
-from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
-from mockserver.core.generate.seeding import content_digest, rng_for, short_id, system_fingerprint
+from mockserver.core.generate.seeding import (
+    content_digest,
+    rng_for,
+    short_id,
+    system_fingerprint,
+)
 from mockserver.core.generate.structured import structured_tokens
-from mockserver.core.generate.tokenizer import prompt_audio_tokens, prompt_tokens, token_id, tokenize
-from mockserver.core.validate.profiles import vllm_completion_id, vllm_reasoning_requested, vllm_text
+from mockserver.core.generate.tokenizer import (
+    prompt_audio_tokens,
+    prompt_tokens,
+    token_id,
+    tokenize,
+)
 from mockserver.core.generate.tools import plan_tool_reply, tool_result_preamble
+from mockserver.core.generate.vendor import (
+    vllm_completion_id,
+    vllm_reasoning_requested,
+    vllm_text,
+)
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 _NATURAL_LENGTH = (16, 64)
 _REASONING_BASE = {"none": 0, "minimal": 0, "low": 64, "medium": 192, "high": 512, "xhigh": 1024}

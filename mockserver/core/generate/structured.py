@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from mockserver.contract.errors import ApiError
+from mockserver.core.generate import witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
 from mockserver.core.generate.tokenizer import tokenize
@@ -18,11 +18,11 @@ _JSON_MODE_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": {
                                      "minProperties": 2, "maxProperties": 4}
 
 
-def _json_tokens(schema: Any, rng: random.Random, name: str, param: str) -> list[str]:
+def _json_tokens(schema: Any, rng: random.Random) -> list[str]:
     try:
         value = generate(schema, rng)
-    except UnsatisfiableSchema as exc:
-        raise ApiError("invalid_request", f"Invalid schema for {name}: {exc}.", param=param) from None
+    except UnsatisfiableSchema:
+        value = witness.instance(schema)
     return tokenize(orjson.dumps(value).decode())
 
 
@@ -40,16 +40,14 @@ def structured_tokens(request: Mapping[str, Any], rng: random.Random) -> list[st
     if request.get("guided_regex") is not None:
         try:
             return tokenize(matching_string(request["guided_regex"], rng))
-        except PatternError as exc:
-            raise ApiError("invalid_request", f"Invalid guided_regex: {exc}.", param="guided_regex") from None
+        except PatternError:
+            return tokenize(witness.string(request["guided_regex"]))
     if request.get("guided_json") is not None:
-        return _json_tokens(guided_json_schema(request), rng, "guided_json", "guided_json")
+        return _json_tokens(guided_json_schema(request), rng)
     response_format = request.get("response_format") or {}
     kind = response_format.get("type")
     if kind == "json_schema":
-        spec = response_format["json_schema"]
-        schema = spec.get("schema", {"type": "object"})
-        return _json_tokens(schema, rng, f"response_format '{spec.get('name')}'", "response_format")
+        return _json_tokens(response_format["json_schema"].get("schema", {"type": "object"}), rng)
     if kind == "json_object":
-        return _json_tokens(_JSON_MODE_SCHEMA, rng, "json_object", "response_format")
+        return _json_tokens(_JSON_MODE_SCHEMA, rng)
     return None

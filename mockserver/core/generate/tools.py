@@ -17,29 +17,31 @@ from typing import Any
 
 import orjson
 
-from mockserver.core.generate import prose
-from mockserver.contract import FINISH_FUNCTION_CALL, FINISH_STOP, FINISH_TOOL_CALLS
-from mockserver.contract.errors import ApiError
+from mockserver.contract.request import (
+    Tool,
+    allowed_tools,
+    content_text,
+    last_role,
+    legacy_functions,
+    named_tool,
+    offered_tools,
+    tool_choice_mode,
+)
+from mockserver.contract.wire import (
+    FINISH_FUNCTION_CALL,
+    FINISH_STOP,
+    FINISH_TOOL_CALLS,
+)
+from mockserver.core.generate import prose, witness
 from mockserver.core.generate.instances import UnsatisfiableSchema, generate
 from mockserver.core.generate.patterns import PatternError, matching_string
-from mockserver.core.plan import ToolCallPlan
 from mockserver.core.generate.seeding import rng_for, short_id
 from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.plan import ToolCallPlan
 
 _MAX_PARALLEL = 3
 _EMPTY_PARAMETERS: dict[str, Any] = {"type": "object", "properties": {}}
 _SNIPPET_CHARS = 80
-
-
-@dataclass(frozen=True, slots=True)
-class Tool:
-    """A callable the request offers: its position in `tools`/`functions`, kind, name and definition."""
-
-    position: int
-    kind: str
-    name: str
-    definition: Mapping[str, Any]
-    legacy: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,66 +53,31 @@ class ToolReply:
     legacy: bool
 
 
-def _offered(request: Mapping[str, Any]) -> list[Tool]:
-    offered = []
-    for position, tool in enumerate(request.get("tools") or ()):
-        kind = tool.get("type", "function")
-        inner = tool.get(kind) or {}
-        offered.append(Tool(position, kind, inner.get("name", ""), inner))
-    return offered
-
-
-def _legacy_offered(request: Mapping[str, Any]) -> list[Tool]:
-    return [Tool(position, "function", f.get("name", ""), f, legacy=True)
-            for position, f in enumerate(request.get("functions") or ())]
-
-
-def _named(choice: Any) -> tuple[str, str] | None:
-    if isinstance(choice, Mapping) and choice.get("type") in ("function", "custom"):
-        return choice["type"], (choice.get(choice["type"]) or {}).get("name", "")
-    return None
-
-
-def _last_role(request: Mapping[str, Any]) -> str | None:
-    messages = request.get("messages") or ()
-    return messages[-1].get("role") if messages else None
-
-
 def _candidates(request: Mapping[str, Any]) -> tuple[list[Tool], str]:
     """The tools the reply may call and the mode: "none", "auto", "required" or "named"."""
+    mode = tool_choice_mode(request)
     if request.get("tools"):
-        tools = _offered(request)
-        choice = request.get("tool_choice", "auto")
-        if choice in ("none", "auto", "required"):
-            return tools, choice
-        named = _named(choice)
-        if named is not None:
-            return [t for t in tools if (t.kind, t.name) == named][:1], "named"
-        allowed = choice.get("allowed_tools") or {}
-        wanted = {_named(t) for t in allowed.get("tools") or ()}
-        return [t for t in tools if (t.kind, t.name) in wanted], allowed.get("mode", "auto")
-    if request.get("functions"):
-        functions = _legacy_offered(request)
-        call = request.get("function_call", "auto")
-        if isinstance(call, Mapping):
-            return [f for f in functions if f.name == call.get("name")][:1], "named"
-        return functions, call
-    return [], "none"
+        tools = list(offered_tools(request))
+        choice = request.get("tool_choice")
+        if mode == "named":
+            return [t for t in tools if t.key == named_tool(choice)][:1], mode
+        allowed = allowed_tools(choice)
+        if allowed is not None:
+            wanted, pairs = allowed
+            return [t for t in tools if t.key in pairs], wanted
+        return tools, mode
+    functions = list(legacy_functions(request))
+    if mode == "named":
+        return [f for f in functions if f.name == request["function_call"].get("name")][:1], mode
+    return functions, mode
 
 
 def _wants_call(mode: str, request: Mapping[str, Any]) -> bool:
     if mode == "none":
         return False
     if mode == "auto":
-        return _last_role(request) == "user"
+        return last_role(request) == "user"
     return True
-
-
-def _schema_error(tool: Tool, exc: UnsatisfiableSchema) -> ApiError:
-    where = (f"functions.[{tool.position}].parameters" if tool.legacy
-             else f"tools.[{tool.position}].function.parameters")
-    return ApiError("invalid_request", f"Invalid schema for function '{tool.name}': {exc}.", param=where,
-                    code="invalid_function_parameters")
 
 
 def _custom_input(tool: Tool, rng: random.Random) -> str:
@@ -120,9 +87,8 @@ def _custom_input(tool: Tool, rng: random.Random) -> str:
     if fmt.get("type") == "grammar" and grammar.get("syntax") == "regex":
         try:
             return matching_string(grammar.get("definition", ""), rng)
-        except PatternError as exc:
-            raise ApiError("invalid_request", f"Invalid grammar for custom tool '{tool.name}': {exc}.",
-                           param=f"tools.[{tool.position}].custom.format.grammar.definition") from None
+        except PatternError:
+            return witness.string(grammar.get("definition", ""))
     return "".join(prose.generate_tokens(rng, rng.randint(6, 16)))
 
 
@@ -134,8 +100,8 @@ def _call(tool: Tool, digest: bytes, index: int, number: int) -> ToolCallPlan:
     parameters = tool.definition.get("parameters") or _EMPTY_PARAMETERS
     try:
         arguments = generate(parameters, rng)
-    except UnsatisfiableSchema as exc:
-        raise _schema_error(tool, exc) from None
+    except UnsatisfiableSchema:
+        arguments = witness.instance(parameters)
     return ToolCallPlan(call_id, tool.name, tuple(tokenize(orjson.dumps(arguments).decode())))
 
 
@@ -167,12 +133,6 @@ def _called_name(messages: Sequence[Mapping[str, Any]], call_id: Any) -> str:
     return "tool"
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return " ".join(part.get("text", "") for part in content or () if isinstance(part, Mapping))
-
-
 def tool_result_preamble(request: Mapping[str, Any]) -> str | None:
     """The opening of a text answer that follows a tool result, quoting the result it is based on."""
     messages = request.get("messages") or ()
@@ -180,7 +140,7 @@ def tool_result_preamble(request: Mapping[str, Any]) -> str | None:
         return None
     last = messages[-1]
     name = last.get("name") if last["role"] == "function" else _called_name(messages, last.get("tool_call_id"))
-    snippet = " ".join(_text_of(last.get("content")).split())
+    snippet = " ".join((content_text(last.get("content"), " ") or "").split())
     if len(snippet) > _SNIPPET_CHARS:
         snippet = snippet[:_SNIPPET_CHARS].rstrip() + "..."
     if not snippet:

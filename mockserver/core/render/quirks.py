@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from mockserver.contract.sse import encode_stream
+
 Body = dict[str, Any]
 
 
@@ -262,6 +264,11 @@ def apply_events(names: Iterable[str], events: list[bytes]) -> list[bytes]:
         if quirk.events is not None:
             events = quirk.events(events)
     return events
+
+
+def apply_stream(names: Iterable[str], chunks: list[Body]) -> list[bytes]:
+    """A stream's chunk objects bent, then encoded and bent again as events (`[DONE]` included)."""
+    return apply_events(names, encode_stream(apply_chunks(names, chunks)))
 
 
 def any_model(names: Iterable[str]) -> bool:

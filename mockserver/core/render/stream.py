@@ -20,11 +20,9 @@ from typing import Any
 
 import orjson
 
-from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
+from mockserver.contract.sse import DONE_EVENT
 from mockserver.core.generate.tokenizer import tokenize
-
-DONE_EVENT = b"data: [DONE]\n\n"
-CONTENT_TYPE = "text/event-stream; charset=utf-8"
+from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 Delta = tuple[dict[str, Any], dict[str, Any] | None]
 """A choice delta and the `logprobs` object that goes beside it."""
@@ -228,15 +226,3 @@ def stream_events(plan: CompletionPlan, options: StreamOptions = StreamOptions()
 def choice_chunk_count(plan: CompletionPlan) -> int:
     """How many chunks carry a choice: the events a model's token rate paces."""
     return sum(len(choice_deltas(choice)) + 1 for choice in plan.choices)
-
-
-def encode_event(payload: Any) -> bytes:
-    """One server-sent event; orjson never emits a newline, so one `data:` line always suffices."""
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
-
-
-def encode_stream(chunks: list[dict[str, Any]]) -> list[bytes]:
-    """Chunk objects (perhaps altered after `stream_chunks`) as events, `[DONE]` last."""
-    events = [encode_event(chunk) for chunk in chunks]
-    events.append(DONE_EVENT)
-    return events

@@ -3,21 +3,24 @@
 `openai` (the default) accepts exactly the contract's parameters, so a vendor extension gets the
 real API's 400 "Unrecognized request argument supplied". `vllm` accepts the extra parameters vLLM's
 OpenAI-compatible server documents for chat completions, checks their types the way vLLM does, and
-the generator honours them (see `vllm_text`, `vllm_reasoning`, `vllm_completion_id`).
+the generator honours them (`mockserver.core.generate.vendor`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from mockserver.contract.errors import ApiError, invalid_request
-from mockserver.core.validate.schemas import meta_problem
-from mockserver.core.generate.tokenizer import tokenize
+from mockserver.core.validate.schemas import (
+    meta_problem,
+    pattern_problem,
+    satisfiability_problem,
+)
 
 Checker = Callable[[Any], bool]
 
@@ -92,6 +95,8 @@ def _check_guided(body: Mapping[str, Any]) -> None:
                                   "guided_json") from None
     if guided_json is not None:
         problem = meta_problem(guided_json) if isinstance(guided_json, (dict, bool)) else "not a JSON Schema"
+        if problem is None:
+            problem = satisfiability_problem(guided_json)
         if problem is not None:
             raise invalid_request(f"Invalid schema for guided_json: {problem}", "guided_json")
     if body.get("guided_regex") is not None:
@@ -99,6 +104,9 @@ def _check_guided(body: Mapping[str, Any]) -> None:
             re.compile(body["guided_regex"])
         except re.error as exc:
             raise invalid_request(f"Invalid value for 'guided_regex': {exc}.", "guided_regex") from None
+        problem = pattern_problem(body["guided_regex"])
+        if problem is not None:
+            raise invalid_request(f"Invalid guided_regex: {problem}", "guided_regex")
 
 
 def _check_vllm(body: Mapping[str, Any]) -> None:
@@ -128,35 +136,3 @@ PROFILES: dict[str, Profile] = {
     "openai": Profile("openai"),
     "vllm": Profile("vllm", frozenset(_VLLM_TYPES), _check_vllm),
 }
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content or () if isinstance(part, Mapping))
-
-
-def vllm_text(request: Mapping[str, Any], tokens: Sequence[str]) -> list[str]:
-    """`continue_final_message` continues the last assistant message; `echo` repeats it in front."""
-    last = (request.get("messages") or [{}])[-1]
-    tokens = list(tokens)
-    if last.get("role") != "assistant":
-        return tokens
-    previous = _text_of(last.get("content"))
-    if request.get("continue_final_message") and tokens and previous and not previous[-1].isspace():
-        tokens = [" " + tokens[0].lstrip(), *tokens[1:]]
-    if request.get("echo") and previous:
-        tokens = tokenize(previous) + tokens
-    return tokens
-
-
-def vllm_reasoning_requested(request: Mapping[str, Any]) -> bool:
-    """Reasoning is shown when asked for: `include_reasoning`, or the chat template's thinking switch."""
-    kwargs = request.get("chat_template_kwargs") or {}
-    return bool(request.get("include_reasoning") or kwargs.get("enable_thinking") or kwargs.get("thinking"))
-
-
-def vllm_completion_id(request: Mapping[str, Any]) -> str | None:
-    """vLLM names the completion after the caller's `request_id`."""
-    request_id = request.get("request_id")
-    return f"chatcmpl-{request_id}" if request_id else None

@@ -1,6 +1,8 @@
-"""What the real API checks in the JSON Schemas a request carries (tool parameters, response formats)
-before generating anything: that they are JSON Schemas at all, and the Structured Outputs rules of
-`strict: true` (every object closed with `additionalProperties: false`, every property required)."""
+"""What the real API checks in the JSON Schemas and grammars a request carries (tool parameters, custom
+tool grammars, response formats) before generating anything: that they are JSON Schemas at all, the
+Structured Outputs rules of `strict: true` (every object closed with `additionalProperties: false`,
+every property required), and that some value satisfies them (a witness exists), so that no request
+that passes validation can fail later, whoever answers it."""
 
 from __future__ import annotations
 
@@ -12,6 +14,10 @@ import jsonschema
 import orjson
 
 from mockserver.contract.errors import ApiError
+from mockserver.contract.request import Tool, legacy_functions, offered_tools
+from mockserver.core.generate import witness
+from mockserver.core.generate.instances import UnsatisfiableSchema
+from mockserver.core.generate.patterns import PatternError
 
 Where = tuple[str, ...]
 """A place in a schema, as the real API writes it in messages: `("properties", "address")`."""
@@ -77,20 +83,48 @@ def _check(schema: Any, strict: bool, label: str, param: str, code: str | None) 
     problem = meta_problem(schema)
     if problem is None and strict:
         problem = strict_problem(schema)
+    if problem is None:
+        problem = satisfiability_problem(schema)
     if problem is not None:
         raise ApiError("invalid_request", f"Invalid schema for {label}: {problem}", param=param, code=code)
 
 
+def satisfiability_problem(schema: Any) -> str | None:
+    """Why no value satisfies `schema` (naming the place in it), or None."""
+    try:
+        witness.instance(schema)
+    except UnsatisfiableSchema as exc:
+        return f"{exc}."
+    return None
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why no string matching `pattern` can be made (invalid, or needs lookarounds), or None."""
+    try:
+        witness.string(pattern)
+    except PatternError as exc:
+        return f"{exc}."
+    return None
+
+
+def _check_grammar(tool: Tool) -> None:
+    """A regex grammar must admit a string; other syntaxes (lark) are accepted as written."""
+    fmt = tool.definition.get("format") or {}
+    grammar = fmt.get("grammar") or {}
+    if fmt.get("type") == "grammar" and grammar.get("syntax") == "regex":
+        problem = pattern_problem(grammar.get("definition", ""))
+        if problem is not None:
+            raise ApiError("invalid_request", f"Invalid grammar for custom tool '{tool.name}': {problem}",
+                           param=f"tools.[{tool.position}].custom.format.grammar.definition")
+
+
 def check_request_schemas(body: Mapping[str, Any]) -> None:
-    for index, tool in enumerate(body.get("tools") or ()):
-        function = tool.get("function") if tool.get("type", "function") == "function" else None
-        if function is not None and "parameters" in function:
-            _check(function["parameters"], function.get("strict") is True, f"function '{function.get('name')}'",
-                   f"tools.[{index}].function.parameters", "invalid_function_parameters")
-    for index, function in enumerate(body.get("functions") or ()):
-        if "parameters" in function:
-            _check(function["parameters"], False, f"function '{function.get('name')}'",
-                   f"functions.[{index}].parameters", "invalid_function_parameters")
+    for tool in (*offered_tools(body), *legacy_functions(body)):
+        if tool.kind == "custom":
+            _check_grammar(tool)
+        elif "parameters" in tool.definition:
+            _check(tool.definition["parameters"], tool.definition.get("strict") is True and not tool.legacy,
+                   f"function '{tool.name}'", f"{tool.param}.parameters", "invalid_function_parameters")
     response_format = body.get("response_format") or {}
     if response_format.get("type") == "json_schema":
         spec = response_format["json_schema"]

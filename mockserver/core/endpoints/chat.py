@@ -1,0 +1,68 @@
+"""`POST /chat/completions`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from mockserver.contract.request import completion_limit
+from mockserver.core.endpoints.model import (
+    Endpoint,
+    ServeOptions,
+    Validated,
+    check_model,
+)
+from mockserver.core.generate.planner import plan_completion
+from mockserver.core.generate.scripted import plan_scripted
+from mockserver.core.plan import CompletionPlan
+from mockserver.core.render import quirks
+from mockserver.core.render.body import completion_body
+from mockserver.core.render.stream import (
+    StreamOptions,
+    choice_chunk_count,
+    stream_chunks,
+    stream_events,
+)
+from mockserver.core.validate.profiles import PROFILES
+from mockserver.core.validate.request import validate_and_count
+
+
+def validate(body: Any, options: ServeOptions) -> Validated:
+    profile = PROFILES[options.profile]
+    request, prompt = validate_and_count(body, extra_parameters=profile.parameters,
+                                         context_windows=options.context_windows)
+    profile.check(request)
+    check_model(request["model"], options)
+    return Validated(request, prompt, prompt + (completion_limit(request) or 0))
+
+
+def body(plan: CompletionPlan, quirk_names: tuple[str, ...]) -> bytes:
+    return orjson.dumps(quirks.apply_body(quirk_names, completion_body(plan)))
+
+
+def stream(plan: CompletionPlan, request: Mapping[str, Any], quirk_names: tuple[str, ...]) -> list[bytes]:
+    """The byte-level encoder, unless quirks need the chunk objects to bend."""
+    options = StreamOptions.from_request(request)
+    if not quirk_names:
+        return stream_events(plan, options)
+    return quirks.apply_stream(quirk_names, stream_chunks(plan, options))
+
+
+def pacing(plan: CompletionPlan) -> tuple[int, str]:
+    return choice_chunk_count(plan), plan.id
+
+
+CHAT = Endpoint(
+    name="chat.completions",
+    method="POST",
+    paths=("/chat/completions",),
+    validate=validate,
+    plan=plan_completion,
+    scripted=plan_scripted,
+    body=body,
+    stream=stream,
+    pacing=pacing,
+    quirk_request=quirks.apply_request,
+)

@@ -1,0 +1,75 @@
+"""What an endpoint is made of: plain functions over plain data, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mockserver.contract.errors import model_not_found
+from mockserver.core.generate.planner import Context
+from mockserver.core.plan import Script
+from mockserver.core.render.quirks import any_model
+
+
+@dataclass(frozen=True, slots=True)
+class ServeOptions:
+    """The server settings validation and planning depend on."""
+
+    profile: str = "openai"
+    context_windows: Mapping[str, int] = field(default_factory=dict)
+    models: tuple[str, ...] | None = None
+    """When set, the only model ids served; others get 404 model_not_found."""
+    quirks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """A request the planner may trust, and what the controls need to know of it."""
+
+    request: Mapping[str, Any]
+    prompt_tokens: int = 0
+    cost: int = 0
+    """Tokens the rate limiter charges: the prompt plus the completion the request may ask for."""
+
+    @property
+    def streamed(self) -> bool:
+        return self.request.get("stream") is True
+
+
+Plan = Any
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    name: str
+    method: str
+    paths: tuple[str, ...]
+    """Routes under the API root; each is served with and without the `/v1` prefix."""
+    validate: Callable[[Any, ServeOptions], Validated]
+    """The JSON body (or, for a request without one, the route's parameters) into a `Validated`, or the
+    `ApiError` the real API answers."""
+    plan: Callable[[Mapping[str, Any], Context], Plan]
+    body: Callable[[Plan, tuple[str, ...]], bytes]
+    """The non-streamed reply's bytes, bent by the active quirks."""
+    pacing: Callable[[Plan], tuple[int, str]]
+    """How many events a model's token rate paces, and the seed (the reply's id) for their jitter."""
+    reads_body: bool = True
+    generates: bool = True
+    """Whether it answers with generated content (rules without an `endpoint` match only these)."""
+    scripted: Callable[[Script, Mapping[str, Any], Context], Plan] | None = None
+    """A test's script as a plan; None where the endpoint has no words to script."""
+    stream: Callable[[Plan, Mapping[str, Any], tuple[str, ...]], list[bytes]] | None = None
+    """The streamed reply's events, `[DONE]` included, bent by the active quirks."""
+    quirk_request: Callable[[tuple[str, ...], Mapping[str, Any]], Mapping[str, Any]] = lambda quirks, request: request
+    """The request as a server with these quirks would read it (a parameter it ignores)."""
+
+    @property
+    def scriptable(self) -> bool:
+        return self.scripted is not None
+
+
+def check_model(model: str, options: ServeOptions) -> None:
+    """A server restricted to some models answers others with 404, unless a quirk makes it take any."""
+    if options.models is not None and model not in options.models and not any_model(options.quirks):
+        raise model_not_found(model)

@@ -1,0 +1,118 @@
+"""What wraps every request: the error envelope, the journal entry and the real API's headers.
+
+Three hooks stay out of the pipeline's way: an outer middleware that journals each request, an inner
+one that turns every failure into the OpenAI error envelope (bent by the active quirks), and a
+response-prepare signal that stamps `x-request-id`, the processing time and the rate-limit headers on
+every response, streamed ones included.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from mockserver.contract.errors import ApiError
+from mockserver.controls import headers as response_headers
+from mockserver.controls.journal import Arrival
+from mockserver.controls.ratelimit import Verdict
+from mockserver.controls.state import DoubleState
+from mockserver.core.render.errors import render_error
+
+log = logging.getLogger("mockserver")
+
+ADMIN_PREFIX = "/_mock/"
+STATE_KEY = web.AppKey("double", DoubleState)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(slots=True)
+class Trace:
+    """What the pipeline learns about one request while serving it, for its headers and journal entry."""
+
+    number: int
+    request_id: str
+    started: float
+    verdict: Verdict | None = None
+    rule: str | None = None
+
+
+# aiohttp serves each request in its own task, so a context variable is per-request storage.
+TRACE: ContextVar[Trace | None] = ContextVar("mockserver_trace", default=None)
+
+
+def error_response(error: ApiError, quirks: tuple[str, ...]) -> web.Response:
+    status, body = render_error(error, quirks)
+    return web.Response(body=body, status=status, content_type="application/json", headers=error.headers)
+
+
+def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
+    if exc.status == 404:
+        return ApiError("not_found", f"Invalid URL ({request.method} {request.path})")
+    if exc.status == 405:
+        return ApiError("method_not_allowed", f"Method {request.method} is not allowed for {request.path}.")
+    if exc.status == 413:
+        return ApiError("request_too_large", "The request body is too large.")
+    kind = "server_error" if exc.status >= 500 else "invalid_request"
+    return ApiError(kind, exc.reason or "Request failed.", status=exc.status)
+
+
+@web.middleware
+async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
+    quirks = request.app[STATE_KEY].controls.quirks
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc, quirks)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return error_response(_http_error(exc, request), quirks)
+    except Exception:
+        log.exception("unexpected failure serving %s %s", request.method, request.path)
+        return error_response(ApiError("server_error", "The server had an error while processing your request."),
+                              quirks)
+
+
+async def _body_bytes(request: web.Request, limit: int) -> bytes | None:
+    """The body as read (aiohttp keeps what the handler read), or None when there is none to keep."""
+    if not request.body_exists or (request.content_length or 0) > limit:
+        return None
+    try:
+        return await request.read()
+    except web.HTTPException:
+        return None
+
+
+@web.middleware
+async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(ADMIN_PREFIX):
+        return await handler(request)
+    state = request.app[STATE_KEY]
+    number = state.arrive()
+    trace = Trace(number, response_headers.request_id(state.config.seed, number), time.perf_counter())
+    TRACE.set(trace)
+    response = await handler(request)
+    state.journal.add(Arrival(number, trace.request_id, request.method, request.rel_url, request.headers,
+                              await _body_bytes(request, state.config.max_body_bytes), trace.rule, response.status,
+                              round((time.perf_counter() - trace.started) * 1000, 3)))
+    return response
+
+
+async def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
+    trace = TRACE.get()
+    if request.path.startswith(ADMIN_PREFIX) or trace is None:
+        return
+    for name, value in response_headers.standard(trace.request_id, time.perf_counter() - trace.started).items():
+        response.headers.setdefault(name, value)
+    if trace.verdict is not None:
+        for name, value in response_headers.ratelimit(trace.verdict).items():
+            response.headers.setdefault(name, value)
+    if response.status in response_headers.RETRY_STATUSES and "retry-after" not in response.headers:
+        response.headers.update(response_headers.retry_after(response_headers.DEFAULT_RETRY_AFTER))

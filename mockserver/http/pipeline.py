@@ -1,0 +1,112 @@
+"""The one request pipeline every endpoint runs: read, validate, decide, plan, render, deliver.
+
+An endpoint (`mockserver.core.endpoints`) supplies pure functions; the controls (`mockserver.controls`)
+decide what happens; this is the only place that awaits, sleeps and writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import orjson
+from aiohttp import web
+
+from mockserver.contract.errors import ApiError
+from mockserver.controls.cassette import Exchange, replay_steps
+from mockserver.controls.decide import Incoming, decide
+from mockserver.controls.faults import Delivery, Fault, apply_fault, parse_fault
+from mockserver.controls.settings import SettingError
+from mockserver.controls.timing import (
+    Timing,
+    event_delays,
+    generation_seconds,
+    parse_timing,
+)
+from mockserver.core.endpoints import Endpoint
+from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
+from mockserver.http.delivery import send_body, send_stream
+from mockserver.http.middleware import STATE_KEY, TRACE
+from mockserver.http.request import api_key, check_auth, read_json
+
+TIMING_HEADER = "X-Mock-Timing"
+FAULT_HEADER = "X-Mock-Fault"
+REFUSAL_HEADER = "X-Mock-Refusal"
+
+
+def _timing(request: web.Request, base: Timing) -> Timing:
+    text = request.headers.get(TIMING_HEADER)
+    if text is None:
+        return base
+    try:
+        return parse_timing(text, base, TIMING_HEADER)
+    except SettingError as exc:
+        raise ApiError("invalid_request", f"Invalid {TIMING_HEADER} header '{text}': {exc.message}") from None
+
+
+def _fault(request: web.Request) -> Fault | None:
+    text = request.headers.get(FAULT_HEADER)
+    if text is None:
+        return None
+    try:
+        return parse_fault(text, FAULT_HEADER)
+    except SettingError as exc:
+        raise ApiError("invalid_request", f"Invalid {FAULT_HEADER} header '{text}': {exc.message}") from None
+
+
+def _refusal(request: web.Request) -> str | None:
+    """`X-Mock-Refusal: 1` (or true/yes) refuses with a stock sentence; any other text refuses with it."""
+    value = (request.headers.get(REFUSAL_HEADER) or "").strip()
+    if not value or value.lower() in ("0", "false", "no"):
+        return None
+    return DEFAULT_REFUSAL if value.lower() in ("1", "true", "yes") else value
+
+
+async def _send_recorded(request: web.Request, exchange: Exchange, timed: bool) -> web.StreamResponse:
+    """A cassette's response as it was recorded: status, kept headers, and the body or the stream's events."""
+    if exchange.events is None:
+        body = exchange.body.encode() if isinstance(exchange.body, str) else orjson.dumps(exchange.body)
+        return web.Response(body=body, status=exchange.status, headers=exchange.headers)
+    return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))), exchange.headers)
+
+
+def handler(endpoint: Endpoint) -> web.Handler:
+    async def serve(request: web.Request) -> web.StreamResponse:
+        state = request.app[STATE_KEY]
+        config = state.config
+        check_auth(request, config)
+        timing = _timing(request, state.controls.timing)
+        fault = _fault(request)
+        payload = await read_json(request, config) if endpoint.reads_body else dict(request.match_info)
+        validated = endpoint.validate(payload, state.options)
+        incoming = Incoming(endpoint.name, request.path, validated.request, request.headers, api_key(request),
+                            validated.cost, endpoint.generates)
+        state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
+        trace = TRACE.get()
+        if trace is not None:
+            trace.verdict, trace.rule = decision.verdict, decision.rule
+        if decision.delay:
+            await asyncio.sleep(decision.delay)
+        if decision.error is not None:
+            raise decision.error
+        if decision.recorded is not None:
+            return await _send_recorded(request, decision.recorded, config.replay_timing)
+        quirks = state.controls.quirks
+        context = Context(server_seed=config.seed, sequence=decision.sequence,
+                          created=config.clock if config.clock is not None else int(time.time()),
+                          refusal=_refusal(request), prompt_tokens=validated.prompt_tokens)
+        effective = endpoint.quirk_request(quirks, validated.request)
+        if decision.script is not None and endpoint.scripted is not None:
+            plan = endpoint.scripted(decision.script, effective, context)
+        else:
+            plan = endpoint.plan(effective, context)
+        fault = fault or decision.fault or state.controls.fault
+        paced, seed = endpoint.pacing(plan)
+        if validated.streamed and endpoint.stream is not None:
+            events = endpoint.stream(plan, effective, quirks)
+            delays = event_delays(timing, paced, len(events), seed)
+            return await send_stream(request, apply_fault(events, delays, fault))
+        wait = 0.0 if timing.instant else generation_seconds(timing, paced, seed)
+        return await send_body(request, endpoint.body(plan, quirks), wait, fault)
+
+    return serve

@@ -1,0 +1,136 @@
+"""The vLLM compatibility profile: extra parameters accepted, type-checked and honoured; refused under openai."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import jsonschema
+import openai
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from wire import api_post, ok
+
+from mockserver import Config, MockServer
+from mockserver.core.validate.profiles import PROFILES
+from mockserver.run.cli import config_from_args
+
+USER = [{"role": "user", "content": "Answer briefly."}]
+MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+VLLM_EXTRAS = {
+    "echo": False, "add_generation_prompt": True, "continue_final_message": False, "add_special_tokens": False,
+    "documents": [{"title": "Doc", "text": "Body"}], "chat_template": "{{ messages }}",
+    "chat_template_kwargs": {"enable_thinking": False}, "guided_json": {"type": "object"}, "guided_regex": "^a$",
+    "guided_choice": ["a"], "guided_grammar": "root ::= \"a\"", "guided_decoding_backend": "outlines",
+    "guided_whitespace_pattern": " ", "priority": 0, "request_id": "r-1", "include_reasoning": False,
+}
+
+
+@pytest.fixture(scope="module")
+def vllm_url() -> Iterator[str]:
+    with MockServer(Config(seed=3, clock=1_700_000_000, profile="vllm")) as running:
+        yield running.base_url
+
+
+def test_every_seed_parameter_is_known_to_the_profile() -> None:
+    assert PROFILES["vllm"].parameters == frozenset(VLLM_EXTRAS)
+
+
+@pytest.mark.parametrize("name", sorted(VLLM_EXTRAS))
+def test_openai_profile_refuses_vendor_parameters(base_url: str, name: str) -> None:
+    status, reply = api_post(base_url, {"model": "gpt-4o", "messages": USER, name: VLLM_EXTRAS[name]})
+    assert status == 400 and reply["error"]["message"] == f"Unrecognized request argument supplied: {name}"
+
+
+@pytest.mark.parametrize("name", sorted(VLLM_EXTRAS))
+def test_vllm_profile_accepts_each_parameter(vllm_url: str, name: str) -> None:
+    ok(vllm_url, {"model": MODEL, "messages": USER, name: VLLM_EXTRAS[name]})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("echo", "yes"), ("priority", 1.5), ("priority", True), ("guided_choice", []), ("guided_choice", [1]),
+    ("documents", [{"title": 1}]), ("chat_template_kwargs", []), ("guided_json", 3), ("request_id", 7),
+    ("guided_json", "{not json"), ("guided_json", {"type": "strng"}), ("guided_regex", "(unclosed"),
+    ("guided_decoding_backend", "magic"),
+])
+def test_vllm_profile_type_checks(vllm_url: str, name: str, value: object) -> None:
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, name: value})
+    assert status == 400 and reply["error"]["param"] == name
+
+
+@given(choices=st.lists(st.text(min_size=1, max_size=12), min_size=1, max_size=6))
+def test_guided_choice_output_is_one_of_the_choices(vllm_url: str, choices: list[str]) -> None:
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, "guided_choice": choices})
+    assert reply["choices"][0]["message"]["content"] in choices
+
+
+@given(pattern=st.sampled_from([r"^\d{3}-[a-z]{2,4}$", "^(yes|no|maybe)$", r"^[A-Z][a-z]+, [A-Z]{2}$",
+                                r"^\w+@\w+\.(com|org)$", r"^v\d+\.\d+\.\d+$"]), seed=st.integers(0, 10**6))
+def test_guided_regex_output_matches(vllm_url: str, pattern: str, seed: int) -> None:
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, "guided_regex": pattern, "seed": seed})
+    assert re.search(pattern, reply["choices"][0]["message"]["content"])
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_guided_json_output_validates(vllm_url: str, as_text: bool) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "temp": {"type": "number"},
+                                               "tags": {"type": "array", "items": {"enum": ["a", "b"]}}},
+              "required": ["city", "temp", "tags"]}
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, "guided_json": json.dumps(schema) if as_text else schema})
+    jsonschema.validate(json.loads(reply["choices"][0]["message"]["content"]), schema)
+
+
+def test_only_one_kind_of_guided_decoding(vllm_url: str) -> None:
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "guided_choice": ["a"], "guided_regex": "a"})
+    assert status == 400 and "only use one kind of guided decoding" in reply["error"]["message"]
+
+
+def test_continue_final_message_and_echo(vllm_url: str) -> None:
+    messages = [*USER, {"role": "assistant", "content": "The answer is"}]
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": messages, "continue_final_message": True})
+    assert status == 400 and "add_generation_prompt" in reply["error"]["message"]
+    body = {"model": MODEL, "messages": messages, "continue_final_message": True, "add_generation_prompt": False}
+    continued = ok(vllm_url, body)["choices"][0]["message"]["content"]
+    assert continued.startswith(" ") and not continued.startswith(" The answer is")
+    echoed = ok(vllm_url, {**body, "echo": True})["choices"][0]["message"]["content"]
+    assert echoed == "The answer is" + continued
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "continue_final_message": True,
+                                    "add_generation_prompt": False})
+    assert status == 400 and reply["error"]["param"] == "continue_final_message"
+
+
+def test_documents_count_in_the_prompt(vllm_url: str) -> None:
+    plain = ok(vllm_url, {"model": MODEL, "messages": USER})["usage"]["prompt_tokens"]
+    documents = [{"title": "Tides", "text": "The moon pulls the oceans twice a day."}]
+    assert ok(vllm_url, {"model": MODEL, "messages": USER, "documents": documents})["usage"]["prompt_tokens"] > plain
+
+
+def test_request_id_names_the_completion(vllm_url: str) -> None:
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, "request_id": "trace-42", "priority": 5})
+    assert reply["id"] == "chatcmpl-trace-42"
+
+
+@pytest.mark.parametrize("asked", [{"include_reasoning": True}, {"chat_template_kwargs": {"enable_thinking": True}}])
+def test_reasoning_content_when_asked(vllm_url: str, asked: dict) -> None:
+    plain = ok(vllm_url, {"model": MODEL, "messages": USER})
+    assert "reasoning_content" not in plain["choices"][0]["message"]
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, **asked})
+    message = reply["choices"][0]["message"]
+    assert message["reasoning_content"] and message["content"]
+    assert reply["usage"]["completion_tokens_details"]["reasoning_tokens"] > 0
+    client = openai.OpenAI(base_url=vllm_url, api_key="x", max_retries=0)
+    streamed = "".join((chunk.choices[0].delta.model_extra or {}).get("reasoning_content") or ""
+                       for chunk in client.chat.completions.create(model=MODEL, messages=USER, stream=True,
+                                                                   extra_body=asked) if chunk.choices)
+    assert streamed == message["reasoning_content"]
+
+
+def test_cli_profile_flag() -> None:
+    assert config_from_args(["--profile", "vllm"]).profile == "vllm"
+    assert config_from_args([]).profile == "openai"
+    with pytest.raises(SystemExit):
+        config_from_args(["--profile", "tgi"])
+    with pytest.raises(ValueError):
+        Config(profile="tgi")
