@@ -141,10 +141,7 @@ def context_window(mock: Mock) -> None:
         raise AssertionError("no ContextWindowExceededError")
 
 
-@case("scripted context_length_exceeded error",
-      xfail="mock: a scripted error of kind context_length_exceeded without a message says \"This model's maximum "
-            "context length was exceeded.\"; the real API says \"This model's maximum context length is N tokens. "
-            "...\", and litellm recognises the error by that wording, so it raises a plain BadRequestError")
+@case("scripted context_length_exceeded error")
 def scripted_context_window(mock: Mock) -> None:
     mock.rules({"error": {"status": 400, "kind": "context_length_exceeded", "param": "messages"}})
     try:
