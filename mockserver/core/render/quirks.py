@@ -179,11 +179,14 @@ class Quirk:
     error: Callable[[int, Body], tuple[int, Body]] | None = None
     """Rewrites an error reply's status and body."""
     chunks: Callable[[list[Body]], list[Body]] | None = None
-    """Rewrites the list of `chat.completion.chunk` objects of a streamed reply."""
+    """Rewrites the event objects of a streamed reply (`chat.completion.chunk`s, `text_completion`
+    chunks, Responses events)."""
     events: Callable[[list[bytes]], list[bytes]] | None = None
     """Rewrites the encoded server-sent events of a streamed reply."""
     any_model: bool = False
     """Answers every model id instead of 404 for unknown ones."""
+    endpoints: tuple[str, ...] | None = ("chat.completions",)
+    """The endpoints whose requests and replies it bends; None: every endpoint (errors, model ids)."""
 
 
 QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
@@ -203,13 +206,13 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("wrong_object", "`object` is `text_completion` instead of `chat.completion`.",
           body=_text_completion_object),
     Quirk("error_422", "invalid requests get 422 instead of 400 (FastAPI-style validation).",
-          error=_status(400, 422)),
+          error=_status(400, 422), endpoints=None),
     Quirk("error_500", "invalid requests get 500 (llama-cpp-python on malformed JSON and wrong types).",
-          error=_status(400, 500)),
-    Quirk("unwrapped_error", "error bodies lack the `{\"error\": ...}` wrapper.", error=_unwrapped),
-    Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code),
+          error=_status(400, 500), endpoints=None),
+    Quirk("unwrapped_error", "error bodies lack the `{\"error\": ...}` wrapper.", error=_unwrapped, endpoints=None),
+    Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code, endpoints=None),
     Quirk("unknown_model_ok", "unknown model ids are answered with 200 (llama.cpp, llama-cpp-python).",
-          any_model=True),
+          any_model=True, endpoints=None),
     Quirk("seed_ignored", "the same seeded request gets a different reply every time.", body=_unseeded),
     Quirk("tool_arguments_object", "tool-call `arguments` is a JSON object instead of a string.",
           body=_each_message(_tool_arguments_as_objects)),
@@ -233,24 +236,29 @@ def unknown(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - set(QUIRKS))
 
 
-def _active(names: Iterable[str]) -> list[Quirk]:
+CHAT = "chat.completions"
+
+
+def _active(names: Iterable[str], endpoint: str | None = None) -> list[Quirk]:
+    """The named quirks that act on `endpoint` (None: the quirks of every endpoint)."""
     if not names:
         return []
     chosen = set(names)
-    return [quirk for name, quirk in QUIRKS.items() if name in chosen]
+    return [quirk for name, quirk in QUIRKS.items() if name in chosen and (
+        endpoint is None or quirk.endpoints is None or endpoint in quirk.endpoints)]
 
 
-def apply_request(names: Iterable[str], request: Body) -> Body:
+def apply_request(names: Iterable[str], request: Body, endpoint: str = CHAT) -> Body:
     """Request quirks build new dicts, so the caller's request is never changed and needs no copy."""
     out = request
-    for quirk in _active(names):
+    for quirk in _active(names, endpoint):
         if quirk.request is not None:
             out = quirk.request(out)
     return out
 
 
-def apply_body(names: Iterable[str], body: Body) -> Body:
-    for quirk in _active(names):
+def apply_body(names: Iterable[str], body: Body, endpoint: str = CHAT) -> Body:
+    for quirk in _active(names, endpoint):
         if quirk.body is not None:
             body = quirk.body(body)
     return body
@@ -263,23 +271,28 @@ def apply_error(names: Iterable[str], status: int, body: Body) -> tuple[int, Bod
     return status, body
 
 
-def apply_chunks(names: Iterable[str], chunks: list[Body]) -> list[Body]:
-    for quirk in _active(names):
+def apply_chunks(names: Iterable[str], chunks: list[Body], endpoint: str = CHAT) -> list[Body]:
+    for quirk in _active(names, endpoint):
         if quirk.chunks is not None:
             chunks = quirk.chunks(chunks)
     return chunks
 
 
-def apply_events(names: Iterable[str], events: list[bytes]) -> list[bytes]:
-    for quirk in _active(names):
+def apply_events(names: Iterable[str], events: list[bytes], endpoint: str = CHAT) -> list[bytes]:
+    for quirk in _active(names, endpoint):
         if quirk.events is not None:
             events = quirk.events(events)
     return events
 
 
-def apply_stream(names: Iterable[str], chunks: list[Body]) -> list[bytes]:
+def apply_stream(names: Iterable[str], chunks: list[Body], endpoint: str = CHAT) -> list[bytes]:
     """A stream's chunk objects bent, then encoded and bent again as events (`[DONE]` included)."""
-    return apply_events(names, encode_stream(apply_chunks(names, chunks)))
+    return apply_events(names, encode_stream(apply_chunks(names, chunks, endpoint)), endpoint)
+
+
+def bends(names: Iterable[str], endpoint: str) -> bool:
+    """Whether any of the named quirks acts on `endpoint`'s requests or replies."""
+    return bool(_active(names, endpoint))
 
 
 def any_model(names: Iterable[str]) -> bool:
