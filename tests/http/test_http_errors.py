@@ -85,7 +85,8 @@ def test_deeply_nested_body(server: MockServer) -> None:
 
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/v1/nowhere", 404),
-    ("POST", "/v1/completions", 404),
+    ("POST", "/v1/moderations", 404),
+    ("GET", "/v1/completions", 405),
     ("POST", "/v2/chat/completions", 404),
     ("GET", "/v1/chat/completions", 405),
     ("PUT", "/v1/chat/completions", 405),
