@@ -29,7 +29,6 @@ from mockserver.core.generate.seeding import content_digest, rng_for, system_fin
 from mockserver.core.generate.tokenizer import count, encoding_of, is_token, pieces, tokenize
 from mockserver.core.plan import ChoicePlan, CompletionPlan, Script
 from mockserver.core.render import quirks
-from mockserver.core.validate.limits import check_output_limit
 from mockserver.core.validate.rules import check_integers, check_logit_bias, check_stream_options
 from mockserver.core.validate.schema import check_schema, type_name
 
@@ -118,7 +117,6 @@ def _check_rules(body: Mapping[str, Any]) -> None:
     check_integers(body, SCHEMA)
     check_stream_options(body)
     check_logit_bias(body)
-    check_output_limit(body)
     n = body.get("n") or 1
     best_of = body.get("best_of")
     if best_of is not None and best_of < n:

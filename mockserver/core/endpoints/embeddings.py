@@ -78,6 +78,9 @@ def _dimensions(request: Mapping[str, Any]) -> int:
 def _check_inputs(body: Mapping[str, Any], encoding: str) -> list[int]:
     """Each input's token count, once every input is one the real API embeds."""
     value = body["input"]
+    if value == []:
+        raise ApiError("invalid_request", "Invalid 'input': empty array. Expected an array with minimum length 1, "
+                       "but got an empty array instead.", param="input", code="empty_array")
     if isinstance(value, list) and len(value) > MAX_INPUTS:
         raise ApiError("invalid_request", f"Invalid 'input': array too long. Expected an array with maximum length "
                        f"{MAX_INPUTS}, but got an array with length {len(value)} instead.", param="input",
