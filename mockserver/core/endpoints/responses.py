@@ -297,12 +297,24 @@ def _fit(request: Mapping[str, Any], view: dict[str, Any], window: int) -> tuple
     return view, tokens
 
 
+def _check_tool_types(body: Mapping[str, Any]) -> None:
+    """Hosted tools (web search, file search, code interpreter...) run on OpenAI's side; the mock serves
+    function tools and says so, rather than failing on a hosted tool's missing `name`."""
+    tools = body.get("tools")
+    for index, tool in enumerate(tools if isinstance(tools, list) else ()):
+        kind = tool.get("type") if isinstance(tool, dict) else None
+        if isinstance(kind, str) and kind != "function":
+            raise ApiError("invalid_request", f"Invalid value: '{kind}'. Supported values are: 'function' (the mock "
+                           "runs no hosted tools).", param=f"tools.[{index}].type", code="invalid_value")
+
+
 def validate(body: Any, options: ServeOptions) -> Validated:
     if not isinstance(body, dict):
         raise invalid_request(f"Invalid type for request body: expected an object, but got {type_name(body)} instead.")
     unknown = body.keys() - request_parameters(SCHEMA)
     if unknown:
         raise unknown_parameter(min(unknown))
+    _check_tool_types(body)
     check_schema(body, SCHEMA)
     check_integers(body, SCHEMA)
     check_model(body["model"], options)
