@@ -8,8 +8,10 @@ one. The HTTP shell applies the quirks named in `Config.quirks`, in the order of
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +166,60 @@ def _varying_ids(chunks: list[Body]) -> list[Body]:
     return [{**chunk, "id": f"{chunk['id']}-{position}"} for position, chunk in enumerate(chunks)]
 
 
+def _without_default_limit(request: Body) -> Body:
+    """No `max_tokens` means no limit, instead of the legacy endpoint's 16."""
+    return request if request.get("max_tokens") is not None else {**request, "max_tokens": 4096}
+
+
+def _chat_shaped_logprobs(body: Body) -> Body:
+    """Legacy `logprobs` sent in the chat shape, `{"content": [{"token", "logprob", ...}]}`."""
+    def reshape(logprobs: Any) -> Any:
+        if not isinstance(logprobs, dict) or "tokens" not in logprobs:
+            return logprobs
+        return {"content": [{"token": token, "logprob": value} for token, value in
+                            zip(logprobs["tokens"], logprobs["token_logprobs"], strict=True)]}
+    return {**body, "choices": [{**choice, "logprobs": reshape(choice.get("logprobs"))}
+                                for choice in body.get("choices", ())]}
+
+
+def _each_float_vector(change: Callable[[list[float]], Any]) -> Callable[[Body], Body]:
+    def rewrite(body: Body) -> Body:
+        return {**body, "data": [{**item, "embedding": change(item["embedding"])}
+                                 if isinstance(item.get("embedding"), list) else item for item in body["data"]]}
+    return rewrite
+
+
+def _base64_as_float64(body: Body) -> Body:
+    """base64 embeddings encoded as little-endian float64 instead of float32."""
+    def recode(item: Body) -> Body:
+        value = item.get("embedding")
+        if not isinstance(value, str):
+            return item
+        floats = array("f", base64.b64decode(value))
+        return {**item, "embedding": base64.b64encode(array("d", floats).tobytes()).decode()}
+    return {**body, "data": [recode(item) for item in body["data"]]}
+
+
+def _chat_usage(usage: Any) -> Any:
+    if not isinstance(usage, dict) or "input_tokens" not in usage:
+        return usage
+    return {"prompt_tokens": usage["input_tokens"], "completion_tokens": usage["output_tokens"],
+            "total_tokens": usage["total_tokens"]}
+
+
+def _response_chat_usage(body: Body) -> Body:
+    return {**body, "usage": _chat_usage(body.get("usage"))}
+
+
+def _events_chat_usage(events: list[Body]) -> list[Body]:
+    return [{**event, "response": _response_chat_usage(event["response"])} if "response" in event else event
+            for event in events]
+
+
+def _without_completed(events: list[Body]) -> list[Body]:
+    return [event for event in events if event.get("type") != "response.completed"]
+
+
 def _without_done(events: list[bytes]) -> list[bytes]:
     return [event for event in events if event.strip() != b"data: [DONE]"]
 
@@ -229,6 +285,24 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("chunk_ids_vary", "every chunk has a different `id`.", chunks=_varying_ids),
     Quirk("tool_deltas_repeat_id", "streamed tool-call deltas repeat id and name in every chunk "
           "(llama-cpp-python).", chunks=_repeat_tool_headers),
+    Quirk("echo_ignored", "completions: `echo` is ignored, the prompt is not returned.", request=_without("echo"),
+          endpoints=("completions",)),
+    Quirk("completion_logprobs_chat_shape", "completions: `logprobs` in the chat shape (`content` entries) "
+          "instead of the legacy parallel lists.", body=_chat_shaped_logprobs, endpoints=("completions",)),
+    Quirk("completion_default_unlimited", "completions: without `max_tokens` the text runs on instead of "
+          "stopping at the default 16 tokens.", request=_without_default_limit, endpoints=("completions",)),
+    Quirk("embedding_unnormalised", "embeddings: float vectors are not unit length.",
+          body=_each_float_vector(lambda vector: [2 * value for value in vector]), endpoints=("embeddings",)),
+    Quirk("embedding_dimensions_ignored", "embeddings: `dimensions` is ignored, vectors keep the model's length.",
+          request=_without("dimensions"), endpoints=("embeddings",)),
+    Quirk("embedding_base64_float64", "embeddings: base64 holds float64 values instead of float32.",
+          body=_base64_as_float64, endpoints=("embeddings",)),
+    Quirk("response_chat_usage", "responses: usage named as in chat (`prompt_tokens`, `completion_tokens`).",
+          body=_response_chat_usage, chunks=_events_chat_usage, endpoints=("responses",)),
+    Quirk("no_response_completed", "responses: the stream ends without `response.completed`.",
+          chunks=_without_completed, endpoints=("responses",)),
+    Quirk("max_output_tokens_ignored", "responses: `max_output_tokens` is ignored.",
+          request=_without("max_output_tokens"), endpoints=("responses",)),
 )}
 
 
