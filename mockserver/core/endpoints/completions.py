@@ -29,7 +29,7 @@ from mockserver.core.generate.seeding import content_digest, rng_for, system_fin
 from mockserver.core.generate.tokenizer import count, encoding_of, is_token, pieces, tokenize
 from mockserver.core.plan import ChoicePlan, CompletionPlan, Script
 from mockserver.core.render import quirks
-from mockserver.core.validate.rules import check_integers, check_logit_bias, check_stream_options
+from mockserver.core.validate.rules import check_integers, check_logit_bias, check_stream_options, check_token_lists
 from mockserver.core.validate.schema import check_schema, type_name
 
 NAME = "completions"
@@ -115,6 +115,7 @@ def _check_room(tokens: int, limit: int, window: int) -> None:
 
 def _check_rules(body: Mapping[str, Any]) -> None:
     check_integers(body, SCHEMA)
+    check_token_lists(body.get("prompt"), "prompt")
     check_stream_options(body)
     check_logit_bias(body)
     n = body.get("n") or 1

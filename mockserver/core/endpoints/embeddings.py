@@ -34,7 +34,7 @@ from mockserver.core.generate.planner import Context
 from mockserver.core.generate.tokenizer import count, encoding_of, is_token, pieces
 from mockserver.core.plan import Script
 from mockserver.core.render import quirks
-from mockserver.core.validate.rules import check_integers
+from mockserver.core.validate.rules import check_integers, check_token_lists
 from mockserver.core.validate.schema import check_schema, type_name
 
 NAME = "embeddings"
@@ -86,6 +86,7 @@ def _check_inputs(body: Mapping[str, Any], encoding: str) -> list[int]:
                        f"{MAX_INPUTS}, but got an array with length {len(value)} instead.", param="input",
                        code="array_above_max_length")
     check_schema(body, SCHEMA)
+    check_token_lists(value, "input")
     inputs = _inputs(body)
     nested = isinstance(value, list) and bool(value) and isinstance(value[0], list)
     sizes = []

@@ -38,6 +38,18 @@ def _integer_error(name: str, value: float) -> ApiError:
                     param=name, code="invalid_type")
 
 
+def check_token_lists(value: Any, name: str) -> None:
+    """Token ids (a list of them, or a list of such lists) that JSON Schema let through as integers but
+    were written as decimals (`[1.0]`): the real API refuses them, and a token id must be an integer."""
+    if not isinstance(value, list):
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, list):
+            check_token_lists(item, f"{name}.[{index}]")
+        elif isinstance(item, float):
+            raise _integer_error(f"{name}.[{index}]", item)
+
+
 def check_integers(body: Mapping[str, Any], schema_name: str = "chat_completion_request") -> None:
     """JSON Schema counts 5.0 as an integer; the real API does not, and the generator slices and counts
     with these values. A float this large can only be an integer literal beyond 64 bits that the JSON
