@@ -105,3 +105,29 @@ def test_scenario_file_scopes_rules_by_endpoint(tmp_path: Path) -> None:
         stored = client.responses.create(model="gpt-4o-mini", input="x")
         with pytest.raises(openai.InternalServerError):
             client.responses.retrieve(stored.id)
+
+
+def test_sequences_auth_timing_and_faults_apply_to_every_endpoint() -> None:
+    rules = [{"match": {"endpoint": "embeddings"}, "sequence": [{"error": {"status": 503}}, {"generate": True}]}]
+    from mockserver.controls.rules import parse_scenario
+
+    config = Config(port=0, api_keys=("sk-right",), scenario=parse_scenario(rules, "inline"))
+    with MockServer(config) as server:
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=server.base_url, api_key="sk-wrong", max_retries=0).responses.create(
+                model="gpt-4o-mini", input="x")
+        client = openai.OpenAI(base_url=server.base_url, api_key="sk-right", max_retries=0)
+        with pytest.raises(openai.InternalServerError):
+            client.embeddings.create(model="text-embedding-3-small", input="x")
+        assert client.embeddings.create(model="text-embedding-3-small", input="x").data
+        with pytest.raises(openai.BadRequestError, match="X-Mock-Timing"):
+            client.completions.create(model="gpt-3.5-turbo-instruct", prompt="x",
+                                      extra_headers={"X-Mock-Timing": "ttft=fast"})
+        paced = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="x",
+                                          extra_headers={"X-Mock-Timing": "ttft=1,itl=1"})
+        assert paced.choices[0].text
+        with pytest.raises(openai.APIConnectionError):
+            list(client.completions.create(model="gpt-3.5-turbo-instruct", prompt="x", stream=True,
+                                           extra_headers={"X-Mock-Fault": "cut-after=2"}))
+        journal = json.loads(send(server.url, "GET", "/_mock/journal", headers={}).raw)["data"]
+        assert [entry["status"] for entry in journal][:3] == [401, 503, 200]
