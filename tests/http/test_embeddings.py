@@ -140,3 +140,15 @@ def test_a_query_is_nearer_the_document_that_holds_its_words(left: list[str], ri
     wanted = list(embed(query, SMALL, 1536, seed))
     assert _cosine(wanted, list(embed(holder, SMALL, 1536, seed))) > _cosine(wanted, list(embed(stranger, SMALL,
                                                                                                   1536, seed)))
+
+
+@pytest.mark.parametrize("encoding_format", ["float", "base64"])
+def test_the_body_written_vector_by_vector_is_the_list_object_encoded(encoding_format: str) -> None:
+    import orjson
+
+    from mockserver.core.endpoints.embeddings import body, embedding_list, plan
+    from mockserver.core.generate.planner import Context
+
+    planned = plan({"model": "text-embedding-3-large", "input": ["a river", "the sea", "x"],
+                    "encoding_format": encoding_format, "dimensions": 64}, Context(server_seed=2, prompt_tokens=5))
+    assert body(planned, ()) == orjson.dumps(embedding_list(planned))

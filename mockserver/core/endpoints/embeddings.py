@@ -185,14 +185,17 @@ def embed(text: str, model: str, dimensions: int, server_seed: int = 0) -> array
     asked for, so a shortened vector keeps every feature and retrieval works at any length (a vector cut
     to its first values, as text-embedding-3 shortens, would lose most features of a short text)."""
     salt = _salt(model, server_seed)
-    values = [0.0] * dimensions
+    values: dict[int, float] = {}
     for feature, weight in features(text).items():
         for position, sign in _slots(feature, salt, dimensions):
-            values[position] += sign * weight
-    norm = math.sqrt(sum(v * v for v in values))
+            values[position] = values.get(position, 0.0) + sign * weight
+    norm = math.sqrt(sum(value * value for value in values.values()))
     if norm == 0.0:
         return _unit(text, dimensions)
-    return array("f", (v / norm for v in values))
+    vector = array("f", bytes(4 * dimensions))
+    for position, value in values.items():
+        vector[position] = value / norm
+    return vector
 
 
 def _unit(text: str, dimensions: int) -> array:
@@ -235,7 +238,16 @@ def embedding_list(plan: EmbeddingPlan) -> dict[str, Any]:
 
 
 def body(plan: EmbeddingPlan, quirk_names: tuple[str, ...]) -> bytes:
-    return orjson.dumps(quirks.apply_body(quirk_names, embedding_list(plan), NAME))
+    """The list's JSON, written vector by vector: 2048 inputs of 3072 floats as one list of Python floats
+    would hold some 150 MB at once; written one vector at a time, the bytes are the same. Quirks that bend
+    the body get the object."""
+    if quirks.bends(quirk_names, NAME):
+        return orjson.dumps(quirks.apply_body(quirk_names, embedding_list(plan), NAME))
+    items = b",".join(b'{"object":"embedding","index":%d,"embedding":%s}' % (
+        index, orjson.dumps(encoded(vector) if plan.base64 else vector.tolist()))
+        for index, vector in enumerate(plan.vectors))
+    return (b'{"object":"list","data":[' + items + b'],"model":' + orjson.dumps(plan.model) + b',"usage":'
+            + orjson.dumps(plan.usage) + b"}")
 
 
 def scripted(script: Script, request: Mapping[str, Any], context: Context) -> EmbeddingPlan:
