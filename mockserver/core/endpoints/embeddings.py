@@ -1,8 +1,8 @@
 """`POST /embeddings`: deterministic, unit-length vectors that are lexical, so retrieval works.
 
 A vector is a hashed bag of features of the text: its words (case folded) and the character trigrams of
-each word, each feature adding its weight at a few positions chosen (with a sign) by hashing the feature
-with the model and the server seed. Texts that share words share features, so their cosine similarity
+each word, each feature spreading its weight over a few positions chosen (with a sign) by hashing the
+feature with the model and the server seed. Texts that share words share features, so their cosine similarity
 is higher than that of texts that share none: a retrieval test against the mock finds the document that
 holds the query's words, and a near-duplicate ranks above a stranger. The same text always gets the same
 vector. `dimensions` (text-embedding-3 models) gives a vector of that length with the same features
@@ -44,8 +44,9 @@ MAX_REQUEST_TOKENS = 300_000
 _WORD = re.compile(r"\w+")
 _WORD_WEIGHT = 1.0
 _TRIGRAM_WEIGHT = 0.3
-_WORD_SLOTS = 2
-"""Positions each word feature adds to: two halve the chance that one collision decides a ranking."""
+_WORD_SLOTS = 8
+_TRIGRAM_SLOTS = 4
+"""Positions each word and each trigram feature is spread over (see `_slots`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,13 +167,16 @@ def features(text: str) -> dict[str, float]:
 
 @functools.lru_cache(maxsize=65536)
 def _slots(feature: str, salt: bytes, dimensions: int) -> tuple[tuple[int, float], ...]:
-    """Where a feature adds its weight, and with which sign: a pure function of the feature and the salt."""
-    digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), key=salt, digest_size=16).digest()
-    count_ = _WORD_SLOTS if feature.startswith("w:") else 1
+    """Where a feature adds its weight, and how much there (signed): a pure function of the feature and the
+    salt. A feature is spread over several positions, each taking an equal share of its squared weight, so
+    one collision with another text's feature moves a cosine by a fraction of that feature, not all of it."""
+    count_ = _WORD_SLOTS if feature.startswith("w:") else _TRIGRAM_SLOTS
+    digest = hashlib.blake2b(feature.encode("utf-8", "surrogatepass"), key=salt, digest_size=8 * count_).digest()
+    share = 1.0 / math.sqrt(count_)
     out = []
     for slot in range(count_):
         word = int.from_bytes(digest[slot * 8:slot * 8 + 8], "little")
-        out.append((word % dimensions, 1.0 if (word >> 63) & 1 else -1.0))
+        out.append((word % dimensions, share if (word >> 63) & 1 else -share))
     return tuple(out)
 
 
@@ -182,8 +186,8 @@ def _salt(model: str, server_seed: int) -> bytes:
 
 def embed(text: str, model: str, dimensions: int, server_seed: int = 0) -> array:
     """The unit-length float32 vector of `text`, `dimensions` long. Features are hashed into the length
-    asked for, so a shortened vector keeps every feature and retrieval works at any length (a vector cut
-    to its first values, as text-embedding-3 shortens, would lose most features of a short text)."""
+    asked for, so a shortened vector keeps every feature (a vector cut to its first values, as
+    text-embedding-3 shortens, would lose most features of a short text)."""
     salt = _salt(model, server_seed)
     values: dict[int, float] = {}
     for feature, weight in features(text).items():
