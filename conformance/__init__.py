@@ -1,5 +1,6 @@
-"""chatdouble's conformance suite: Hypothesis-generated requests that check any OpenAI-compatible Chat
-Completions server against the contract in `fixtures/`.
+"""chatdouble's conformance suite: Hypothesis-generated requests that check any OpenAI-compatible server
+(chat completions, and the legacy completions, embeddings and Responses endpoints it serves) against the
+contract in `fixtures/`.
 
 Entry points: the `conformance` command (`conformance.cli`), `conformance.session.run_suite` for
 programs, `conformance.checks` (plain check functions) and `conformance.stream_checker` for other

@@ -14,7 +14,7 @@ from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUES
 from conformance.engine.groups import GROUPS, Group
 from conformance.engine.mock import quirk_names
 from conformance.engine.result import RunResult
-from conformance.engine.runner import ROUNDS, SHRINK_ALLOWANCE, estimate
+from conformance.engine.runner import ROUNDS, SHRINK_ALLOWANCE, Options, estimate
 from conformance.engine.session import run_suite
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,12 +23,19 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conformance",
-        description="Check an OpenAI-compatible Chat Completions server against the contract with "
-                    "Hypothesis-generated requests. Without --base-url it checks chatdouble's own mock.")
+        description="Check an OpenAI-compatible server (chat completions, completions, embeddings, responses) "
+                    "against the contract with Hypothesis-generated requests. Without --base-url it checks "
+                    "chatdouble's own mock.")
     parser.add_argument("--base-url", help="the server's API root, like http://127.0.0.1:8000/v1")
     parser.add_argument("--api-key", default=os.environ.get("OPENAI_API_KEY"),
                         help="Bearer key (default: $OPENAI_API_KEY)")
     parser.add_argument("--model", help="model id to request (default: the first one /models lists)")
+    parser.add_argument("--completions-model", metavar="ID",
+                        help="model for the completions group (default: gpt-3.5-turbo-instruct when listed, else "
+                             "--model)")
+    parser.add_argument("--embeddings-model", metavar="ID",
+                        help="model for the embeddings group (default: text-embedding-3-small when listed, else "
+                             "--model)")
     parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
                         help="extra request header (repeatable)")
     parser.add_argument("--require-auth", action="store_true",
@@ -92,9 +99,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"unknown --mock-quirk {', '.join(unknown)}; the quirks are {', '.join(quirk_names())}")
     terminal = report.Terminal()
 
-    def announce(url: str, model: str, groups: Sequence[Group]) -> None:
-        planned = estimate(groups, args.max_examples, model)
-        terminal.line(f"conformance: {url}, model {model}, groups {', '.join(g.name for g in groups)}")
+    def announce(url: str, options: Options, groups: Sequence[Group]) -> None:
+        planned = estimate(groups, args.max_examples, options.model_for)
+        others = "".join(f", {g.name} model {options.model_for(g)}" for g in groups
+                         if g.endpoint is not None and options.model_for(g) != options.model)
+        terminal.line(f"conformance: {url}, model {options.model}{others}, groups {', '.join(g.name for g in groups)}")
         worst = planned * (1 + SHRINK_ALLOWANCE) * ROUNDS
         terminal.line(f"  about {planned} requests if the server conforms; shrinking failures and searching past "
                       f"them can take up to {worst}; hard budget --max-requests {args.max_requests}")
@@ -104,7 +113,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                            headers=_headers(args.header, parser), max_examples=args.max_examples,
                            max_requests=args.max_requests, seed=args.seed, only=args.only, skip=args.skip,
                            require_auth=args.require_auth, strict_seed=args.strict_seed, timeout=args.timeout,
-                           max_output_tokens=args.max_output_tokens,
+                           max_output_tokens=args.max_output_tokens, completions_model=args.completions_model,
+                           embeddings_model=args.embeddings_model,
                            mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
                            done=terminal.group_done)
     except ServerUnreachable as exc:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("conformance", "OpenAI Chat Completions conformance suite")
+    group = parser.getgroup("conformance", "OpenAI API conformance suite")
     group.addoption("--conformance-url", default=None, metavar="URL",
                     help="server to check, like http://127.0.0.1:8000/v1 (default: chatdouble's own mock)")
     group.addoption("--conformance-model", default=None, metavar="ID", help="model id to request")
@@ -26,6 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, default=0, metavar="N")
     group.addoption("--conformance-only", action="append", default=[], metavar="GROUP",
                     help="run only this group of checks (repeatable)")
+    group.addoption("--conformance-completions-model", default=None, metavar="ID",
+                    help="model for the completions group")
+    group.addoption("--conformance-embeddings-model", default=None, metavar="ID",
+                    help="model for the embeddings group")
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +41,6 @@ def conformance_result(request: pytest.FixtureRequest) -> Iterator[RunResult]:
     yield run_suite(option("--conformance-url"), model=option("--conformance-model"),
                     api_key=option("--conformance-api-key"), max_examples=option("--conformance-max-examples"),
                     max_requests=option("--conformance-max-requests"), seed=option("--conformance-seed"),
-                    only=option("--conformance-only"))
+                    only=option("--conformance-only"),
+                    completions_model=option("--conformance-completions-model"),
+                    embeddings_model=option("--conformance-embeddings-model"))

@@ -1,4 +1,5 @@
-"""chatdouble's mock: a deterministic OpenAI Chat Completions server.
+"""chatdouble's mock: a deterministic OpenAI API server (chat completions, legacy completions, embeddings
+and the Responses API).
 
 Public API: `Config`, `MockServer` (a server on a free port in a background thread), `create_app` (the
 aiohttp application), `plan_completion` / `completion_body` (the pure core), and `Timing` / `Fault`

@@ -22,10 +22,13 @@ from conformance.checks.reply import (accepts_valid_request, choices_count, comp
 from conformance.checks.errors import (auth_required_401, error_envelope, error_not_5xx, error_status_400,
                                        unknown_model_404)
 from conformance.checks.stream import STREAM_RULES, StreamChecker, StreamResult, check_stream_text
+# The other endpoints' checks register after the chat ones, so reports list them after them.
+from conformance.checks import completions, embeddings, responses
 
 __all__ = ["CATALOGUE", "STREAM_RULES", "CheckFailed", "CheckInfo", "StreamChecker", "StreamResult", "Violation",
            "accepts_valid_request", "auth_required_401", "check_stream_text", "choices_count", "completion_checks",
            "completion_ids", "completion_object", "completion_schema", "error_envelope", "error_not_5xx",
            "error_status_400", "logprobs_shape", "max_tokens_honoured", "seed_reproducible",
            "stop_sequences_absent", "stream_matches_non_stream", "structured_output_valid", "tool_arguments_valid",
-           "tool_call_message", "tool_choice_honoured", "unknown_model_404", "usage_arithmetic"]
+           "tool_call_message", "tool_choice_honoured", "unknown_model_404", "usage_arithmetic", "completions",
+           "embeddings", "responses"]

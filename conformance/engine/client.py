@@ -15,9 +15,9 @@ import shlex
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from conformance.checks.outcome import clip
@@ -29,6 +29,19 @@ STRIKES = 3
 """Requests in a row without a complete reply after which the run stops: the server stopped answering."""
 _KEPT_TEXT = 64 * 1024
 _READ_SIZE = 64 * 1024
+
+
+CHAT_PATH = "/chat/completions"
+
+
+class Checker(Protocol):
+    """A stream state machine: fed the content type, then each line as it arrives."""
+
+    def start(self, content_type: str | None) -> None: ...
+
+    def feed_line(self, line: str) -> None: ...
+
+    def finish(self, cut_short: str | None = None) -> Any: ...
 
 
 class BudgetExhausted(Exception):
@@ -117,9 +130,11 @@ class Client:
         return headers
 
     def request(self, method: str, path: str, body: bytes | None = None, *, auth: str | None = None,
-                stream_request: Mapping[str, Any] | None = None, omit_auth: bool = False) -> Reply:
+                stream_request: Mapping[str, Any] | None = None, omit_auth: bool = False,
+                checker: Callable[[Mapping[str, Any]], Checker] = StreamChecker) -> Reply:
         """Send one request within the budget. `auth` replaces the configured key ("" sends none when
-        `omit_auth`); `stream_request` makes a 200 reply be read as an event stream for that request.
+        `omit_auth`); `stream_request` makes a 200 reply be read as an event stream for that request, by
+        the state machine `checker` makes for it (the chat stream's by default).
         Raises `ServerUnresponsive` once `STRIKES` requests in a row got no complete reply."""
         if self.sent >= self.max_requests:
             raise BudgetExhausted(f"request budget of {self.max_requests} reached")
@@ -134,7 +149,8 @@ class Client:
         watchdog.daemon = True
         watchdog.start()
         try:
-            reply = self._exchange(connection, sockets, method, path, body, headers, stream_request, deadline)
+            reply = self._exchange(connection, sockets, method, path, body, headers, stream_request, deadline,
+                                   checker)
         except (ConnectionRefusedError, socket.gaierror) as exc:
             raise ServerUnreachable(f"cannot connect to {self.base_url}: {exc}") from exc
         finally:
@@ -162,7 +178,7 @@ class Client:
 
     def _exchange(self, connection: http.client.HTTPConnection, sockets: list[socket.socket], method: str,
                   path: str, body: bytes | None, headers: dict[str, str], stream_request: Mapping[str, Any] | None,
-                  deadline: float) -> Reply:
+                  deadline: float, checker: Callable[[Mapping[str, Any]], Checker]) -> Reply:
         try:
             connection.connect()
             sockets.append(connection.sock)
@@ -174,7 +190,7 @@ class Client:
             return Reply(0, {}, problem=self._failure(exc, deadline))
         reply_headers = {k.lower(): v for k, v in response.getheaders()}
         if stream_request is not None and response.status == 200:
-            return self._read_stream(response, reply_headers, stream_request, deadline)
+            return self._read_stream(response, reply_headers, checker(stream_request), deadline)
         data = bytearray()
         problem = None
         try:
@@ -204,9 +220,8 @@ class Client:
                 raise _Cut(f"a reply larger than {_megabytes(self.max_body)}; the client stopped reading there")
             yield piece
 
-    def _read_stream(self, response: http.client.HTTPResponse, headers: dict[str, str],
-                     request: Mapping[str, Any], deadline: float) -> Reply:
-        checker = StreamChecker(request)
+    def _read_stream(self, response: http.client.HTTPResponse, headers: dict[str, str], checker: Checker,
+                     deadline: float) -> Reply:
         checker.start(headers.get("content-type"))
         kept = bytearray()
         pending = bytearray()
@@ -228,21 +243,20 @@ class Client:
         text = kept.decode("utf-8", "replace")
         return Reply(200, headers, text, stream=checker.finish(cut_short=problem), problem=problem)
 
-    def post_json(self, payload: Any, **options: Any) -> Reply:
+    def post_json(self, payload: Any, path: str = CHAT_PATH, **options: Any) -> Reply:
         stream = payload if isinstance(payload, dict) and payload.get("stream") is True else None
-        return self.request("POST", "/chat/completions", json.dumps(payload).encode(), stream_request=stream,
-                            **options)
+        return self.request("POST", path, json.dumps(payload).encode(), stream_request=stream, **options)
 
-    def post_raw(self, raw: bytes, **options: Any) -> Reply:
-        return self.request("POST", "/chat/completions", raw, **options)
+    def post_raw(self, raw: bytes, path: str = CHAT_PATH, **options: Any) -> Reply:
+        return self.request("POST", path, raw, **options)
 
-    def curl(self, payload: Any, raw: bytes | None = None) -> str:
+    def curl(self, payload: Any, raw: bytes | None = None, path: str = CHAT_PATH) -> str:
         """A ready-to-run command that reproduces a request (the key stays in the environment)."""
         data = raw.decode("utf-8", "replace") if raw is not None else json.dumps(payload, separators=(",", ":"))
         parts = ["curl", "-sS"]
         if isinstance(payload, dict) and payload.get("stream") is True:
             parts.append("-N")
-        parts += [self.completions_url, "-H", "Content-Type: application/json"]
+        parts += [self.base_url.rstrip("/") + path, "-H", "Content-Type: application/json"]
         if self.api_key:
             parts += ["-H", "Authorization: Bearer $OPENAI_API_KEY"]
         for name, value in self.headers.items():

@@ -2,4 +2,4 @@
 session of an environment) need not import Hypothesis."""
 
 DEFAULT_MAX_EXAMPLES = 10
-DEFAULT_MAX_REQUESTS = 400
+DEFAULT_MAX_REQUESTS = 600

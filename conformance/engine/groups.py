@@ -14,67 +14,15 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance import checks
-from conformance.checks import STREAM_RULES, CheckFailed, StreamResult, Violation
-from conformance.checks.outcome import clip
-from conformance.engine.client import Client, Reply
-from conformance.generate import coverage, invalid, requests
+from conformance.checks import STREAM_RULES, StreamResult, Violation
+from conformance.engine import probes
+from conformance.engine.client import CHAT_PATH, Client, Reply
+from conformance.engine.judging import Outcome, probe_error, run_check, shown, unreadable
+from conformance.generate import completions, coverage, embeddings, invalid, requests, responses
 from conformance.generate.coverage import Coverage, covering_examples
-from conformance.generate.invalid import InvalidCase
 
-Outcome = tuple[str, Violation | None]
-WRONG_KEY = "sk-conformance-wrong-key-0000"
-EXCHANGE_SHOWN = 2000
-"""Characters of a reply kept with a failure, for the reader to see it."""
-
-
-def _run(name: str, check: Callable[..., bool], *args: Any) -> list[Outcome]:
-    """One check's outcome. A check that cannot read a reply (a server can send anything) reports that
-    as its failure rather than stopping the run."""
-    try:
-        return [(name, None)] if check(*args) else []
-    except CheckFailed as failed:
-        return [(name, failed.violation)]
-    except Exception as exc:
-        return [(name, Violation(name, "a reply the check can read", f"{type(exc).__name__}: {exc}"))]
-
-
-def exchange(reply: Reply) -> str:
-    """The reply as the reader should see it beside a failure: status line, type, the body's start."""
-    if reply.status == 0:
-        return f"no HTTP reply: {reply.problem}"
-    head = f"HTTP {reply.status}, Content-Type: {reply.content_type or '(none)'}"
-    if "content-encoding" in reply.headers:
-        head += f", Content-Encoding: {reply.headers['content-encoding']}"
-    if reply.problem:
-        head += f" ({reply.problem})"
-    body = reply.text if len(reply.text) <= EXCHANGE_SHOWN else reply.text[:EXCHANGE_SHOWN] + "..."
-    return f"{head}\n\n{body}"
-
-
-def _shown(outcomes: list[Outcome], reply: Reply) -> list[Outcome]:
-    """The outcomes with the reply attached to each violation, and a transport problem named in it."""
-    if all(violation is None for _, violation in outcomes):
-        return outcomes
-    seen = exchange(reply)
-    shown = []
-    for name, violation in outcomes:
-        if violation is not None and reply.status == 0:
-            violation = replace(violation, seen=f"no HTTP reply: {reply.problem}", exchange=seen)
-        elif violation is not None:
-            extra = f" ({reply.problem})" if reply.problem and reply.problem not in violation.seen else ""
-            violation = replace(violation, seen=violation.seen + extra, exchange=seen)
-        shown.append((name, violation))
-    return shown
-
-
-def _unreadable(reply: Reply) -> str:
-    """Why a body is no JSON object, as plainly as it can be said."""
-    if reply.problem:
-        return reply.problem
-    encoding = reply.headers.get("content-encoding", "identity")
-    if encoding.lower() != "identity":
-        return f"a body in Content-Encoding {clip(encoding, 40)}, though the client asked for identity"
-    return clip(reply.text, 200)
+__all__ = ["GROUPS", "Group", "Outcome", "Part", "judge_completion", "probe_completion", "probe_consistency",
+           "probe_error"]
 
 
 def _stream_outcomes(request: Mapping[str, Any], result: StreamResult) -> list[Outcome]:
@@ -89,11 +37,11 @@ def _stream_outcomes(request: Mapping[str, Any], result: StreamResult) -> list[O
 def judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
     """Every single-reply check on one answer to a valid request, and the reply as a completion object."""
     outcomes, completion = _judge_completion(request, reply)
-    return _shown(outcomes, reply), completion
+    return shown(outcomes, reply), completion
 
 
 def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
-    outcomes = _run("accepts_valid_request", checks.accepts_valid_request, request, reply.status,
+    outcomes = run_check("accepts_valid_request", checks.accepts_valid_request, request, reply.status,
                     reply.content_type)
     if outcomes[0][1] is not None:
         return outcomes, None
@@ -107,9 +55,9 @@ def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Ou
         completion = reply.body
     else:
         return outcomes + [("completion_schema", Violation("completion_schema", "a JSON object body",
-                                                           _unreadable(reply)))], None
+                                                           unreadable(reply)))], None
     for check in checks.completion_checks(streamed):
-        outcomes += _run(check.__name__, check, request, completion)
+        outcomes += run_check(check.__name__, check, request, completion)
     return outcomes, completion
 
 
@@ -127,33 +75,10 @@ def probe_consistency(client: Client, request: dict[str, Any]) -> list[Outcome]:
     again_outcomes, again = judge_completion(request, client.post_json(request))
     outcomes = first_outcomes + stream_outcomes + again_outcomes
     if first is not None and streamed is not None:
-        outcomes += _run("stream_matches_non_stream", checks.stream_matches_non_stream, request, first, streamed)
+        outcomes += run_check("stream_matches_non_stream", checks.stream_matches_non_stream, request, first, streamed)
     if first is not None and again is not None:
-        outcomes += _run("seed_reproducible", checks.seed_reproducible, request, first, again)
+        outcomes += run_check("seed_reproducible", checks.seed_reproducible, request, first, again)
     return outcomes
-
-
-def _status_check(case: InvalidCase) -> tuple[str, Callable[[int, Any], bool]]:
-    if case.kind == "model_not_found":
-        return "unknown_model_404", checks.unknown_model_404
-    if case.kind == "invalid_api_key":
-        return "auth_required_401", checks.auth_required_401
-    return "error_status_400", checks.error_status_400
-
-
-def probe_error(client: Client, case: InvalidCase) -> list[Outcome]:
-    options: dict[str, Any] = {}
-    if case.auth == "missing":
-        options["omit_auth"] = True
-    elif case.auth == "wrong":
-        options["auth"] = WRONG_KEY
-    reply = client.post_raw(case.body(), **options)
-    status_name, status_check = _status_check(case)
-    outcomes = _run("error_not_5xx", checks.error_not_5xx, reply.status, reply.body)
-    outcomes += _run(status_name, status_check, reply.status, reply.body)
-    if reply.status >= 400:
-        outcomes += _run("error_envelope", checks.error_envelope, reply.status, reply.body)
-    return _shown(outcomes, reply)
 
 
 @dataclass(frozen=True)
@@ -171,18 +96,25 @@ class Group:
     strategy: Callable[[str], st.SearchStrategy[Any] | dict[str, st.SearchStrategy[Any]]]
     """Examples for a model id; a dict gives named parts, explored and reported separately."""
     probe: Callable[[Client, Any], list[Outcome]]
-    coverage: Coverage | Callable[[], dict[str, Coverage]] | None = None
-    """The variants the group claims; for a group of parts, a function giving them per part."""
+    coverage: Coverage | Callable[[str], dict[str, Coverage]] | None = None
+    """The variants the group claims; for a group of parts, a function of the model giving them per part."""
     requests_per_example: int = 1
     needs_auth: bool = False
     example_scale: int = 1
     """Examples per `--max-examples`: cheap groups with many distinct rules (errors) get more."""
+    path: str = CHAT_PATH
+    """The endpoint the group's requests go to."""
+    endpoint: str | None = None
+    """For a group of another endpoint than chat: its name, which picks its model (`completions` asks a
+    completions model) and makes the run ask first whether the server serves it at all."""
+    limit: str | None = "max_tokens"
+    """The parameter `--max-output-tokens` sets on valid requests that set no limit (None: no output)."""
 
     def parts(self, model: str) -> dict[str, Part]:
         """The group's parts by where their failures are reported: the group, or "group: part"."""
         made = self.strategy(model)
         if isinstance(made, dict):
-            claimed = self.coverage() if callable(self.coverage) else {}
+            claimed = self.coverage(model) if callable(self.coverage) else {}
             return {f"{self.name}: {label}": Part(strategy, _for_model(claimed.get(label), model))
                     for label, strategy in made.items()}
         return {self.name: Part(made, _for_model(self.coverage if isinstance(self.coverage, Coverage) else None,
@@ -230,4 +162,13 @@ GROUPS: dict[str, Group] = {group.name: group for group in (
           probe_error, coverage.error_parts, example_scale=3),
     Group("auth", "missing or wrong API key (with --require-auth)", invalid.auth_requests, probe_error,
           coverage.AUTH, needs_auth=True),
+    Group("completions", "the legacy /completions endpoint: prompts, echo, logprobs, best_of, streaming, errors",
+          completions.parts, probes.probe_text_completion, completions.coverage, path=probes.COMPLETIONS,
+          endpoint="completions"),
+    Group("embeddings", "/embeddings: input forms, dimensions, unit length, base64 against float, errors",
+          embeddings.parts, probes.probe_embeddings, embeddings.coverage, requests_per_example=2,
+          path=probes.EMBEDDINGS, endpoint="embeddings", limit=None),
+    Group("responses", "the Responses API: input items, function tools, text.format, the event stream, "
+          "retrieval and previous_response_id, errors", responses.parts, probes.probe_response, responses.coverage,
+          requests_per_example=3, path=probes.RESPONSES, endpoint="responses", limit="max_output_tokens"),
 )}

@@ -57,10 +57,12 @@ class GroupRecord:
     """The variants the group promises to send at least once (every tool_choice mode, ...)."""
     covered: list[str] = field(default_factory=list)
     """The variants the requests actually sent exercised, in the order of `claimed`."""
+    not_served: str | None = None
+    """Why the group did not run: the server does not serve its endpoint (the answer it gave)."""
 
     @property
     def uncovered(self) -> list[str]:
-        return [variant for variant in self.claimed if variant not in self.covered]
+        return [] if self.not_served else [variant for variant in self.claimed if variant not in self.covered]
 
 
 @dataclass

@@ -9,8 +9,8 @@ failing check; the run keeps, per check, the smallest request that failed it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -22,6 +22,7 @@ from conformance.checks.outcome import failure_type
 from conformance.engine.client import BudgetExhausted, Client, ServerUnreachable, ServerUnresponsive
 from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES
 from conformance.engine.groups import GROUPS, Group, Outcome, Part
+from conformance.engine.probes import not_served
 from conformance.engine.result import CheckRecord, Failure, GroupRecord, RunResult
 from conformance.generate.invalid import InvalidCase
 
@@ -45,6 +46,11 @@ class Options:
     strict_seed: bool = False
     max_output_tokens: int | None = None
     """A token limit added to valid requests that set none, for slow or paid servers."""
+    endpoint_models: Mapping[str, str] = field(default_factory=dict)
+    """The model of each other endpoint's group (`completions`, `embeddings`), where not `model`."""
+
+    def model_for(self, group: Group) -> str:
+        return self.endpoint_models.get(group.endpoint or "", self.model)
 
 
 Progress = Callable[[GroupRecord, int], None]
@@ -62,12 +68,14 @@ def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool
     return chosen
 
 
-def estimate(groups: Sequence[Group], max_examples: int, model: str) -> int:
-    """Requests a conforming server gets at most: one covering example per claimed variant (fewer when one
-    example covers several), then the random ones. Each failure found costs more: shrinking it (up to
-    SHRINK_ALLOWANCE times a run's requests) and a further round of search (up to ROUNDS runs)."""
-    return sum(group.requests_per_example * (group.example_scale * max_examples + len(group.claimed(model)))
-               for group in groups)
+def estimate(groups: Sequence[Group], max_examples: int, model: str | Callable[[Group], str]) -> int:
+    """Requests a conforming server gets at most: the question whether it serves another endpoint, one
+    covering example per claimed variant (fewer when one example covers several), then the random ones.
+    Each failure found costs more: shrinking it (up to SHRINK_ALLOWANCE times a run's requests) and a
+    further round of search (up to ROUNDS runs)."""
+    model_for = model if callable(model) else (lambda group: model)
+    return sum((group.endpoint is not None) + group.requests_per_example * (
+        group.example_scale * max_examples + len(group.claimed(model_for(group)))) for group in groups)
 
 
 class _StopPart(BaseException):
@@ -96,15 +104,19 @@ class Runner:
                                 {name: CheckRecord(name, info.area, info.doc) for name, info in CATALOGUE.items()},
                                 {})
 
-    def _capped(self, example: Any) -> Any:
+    def _capped(self, group: Group, example: Any) -> Any:
         """The example with the output cap added where it sets no limit; invalid requests get it too,
         since a server that wrongly accepts one would otherwise generate without end."""
         cap = self.options.max_output_tokens
         payload = example.payload if isinstance(example, InvalidCase) else example
-        if cap is None or not isinstance(payload, dict) or "max_tokens" in payload or \
-                "max_completion_tokens" in payload:
+        if cap is None or group.limit is None or not isinstance(payload, dict) or \
+                {"max_tokens", "max_completion_tokens", "max_output_tokens"} & payload.keys():
             return example
-        name = "max_completion_tokens" if model_info(self.options.model).reasoning else "max_tokens"
+        name = group.limit
+        if group.endpoint is None and model_info(self.options.model).reasoning:
+            name = "max_completion_tokens"
+        if name == "max_output_tokens":
+            cap = max(cap, 16)
         if isinstance(example, InvalidCase):
             return replace(example, payload={**payload, name: cap})
         return {**payload, name: cap}
@@ -137,23 +149,33 @@ class Runner:
             known = record.failures.get(where)
             if known is None or size <= known.size:
                 record.failures[where] = Failure(name, where, violation.expected, violation.seen, sent,
-                                                 self.client.curl(sent, sent_raw), size, violation.exchange)
+                                                 self.client.curl(sent, sent_raw, group.path), size,
+                                                 violation.exchange)
         return failing
 
     def run_group(self, group: Group, limit: int | None = None) -> GroupRecord:
         """Per part of the group, its covering examples and then one Hypothesis run, so a failure early in
         one part does not stop the others from being explored. The group stops once the client has sent
         `limit` requests."""
-        parts = group.parts(self.options.model)
-        stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc,
-                                                             claimed=group.claimed(self.options.model))
+        model = self.options.model_for(group)
+        parts = group.parts(model)
+        stats = self.result.groups[group.name] = GroupRecord(group.name, group.doc, claimed=group.claimed(model))
         group_limit = self.client.max_requests if limit is None else limit
         start = self.client.sent
+        if group.endpoint is not None:
+            try:
+                stats.not_served = not_served(self.client, group.path, model)
+            except BudgetExhausted:
+                stats.stopped = "request budget reached"
+            if stats.not_served is not None or stats.stopped is not None:
+                stats.requests = self.client.sent - start
+                self.result.requests = self.client.sent
+                return stats
         examples = max(1, round(self.options.max_examples * group.example_scale / len(parts)))
         for position, (where, part) in enumerate(parts.items()):
             share = (group_limit - self.client.sent) // (len(parts) - position)
             self._limit = min(group_limit, self.client.sent + max(1, share))
-            stop = self._run_covering(group, where, part, group.covering(self.options.model, where))
+            stop = self._run_covering(group, where, part, group.covering(model, where))
             # A covering example is the smallest of its variant, not of the failure it shows: the first
             # random round mutes nothing, so it shrinks any failure it meets again to a smaller request.
             muted: frozenset[str] = frozenset()
@@ -194,7 +216,7 @@ class Runner:
         """The covering examples, in turn; the reason they were cut short, if they were."""
         for example in examples:
             try:
-                self._probe(group, where, part, self._capped(example))
+                self._probe(group, where, part, self._capped(group, example))
             except _StopPart as stop:
                 if stop.cause is not None:
                     raise stop.cause from None
@@ -212,7 +234,7 @@ class Runner:
         @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
                   phases=(Phase.explicit, Phase.generate, Phase.shrink), verbosity=Verbosity.quiet,
                   suppress_health_check=list(HealthCheck), report_multiple_bugs=True, print_blob=False)
-        @given(part.strategy.map(self._capped))
+        @given(part.strategy.map(lambda example: self._capped(group, example)))
         def prop(example: Any) -> None:
             if self.client.sent >= cap:
                 raise _StopPart("shrink")
@@ -233,17 +255,20 @@ class Runner:
         return None
 
     def run(self, groups: Sequence[Group], done: Callable[[GroupRecord], None] | None = None) -> RunResult:
-        """Every group in turn; `done` hears about each as it ends. Each group may spend an equal share of
-        what is left of the budget, so a server that fails a lot cannot starve the last groups. A server
-        that stops answering ends the run: what was found so far is kept, and `aborted` says why."""
+        """Every group in turn; `done` hears about each as it ends. Each group may spend a share of what
+        is left of the budget in proportion to what it needs when the server conforms (its estimate), so
+        a server that fails a lot cannot starve the last groups, and a group with many rules to cover
+        (errors) is not held to the share of one that sends a handful. A server that stops answering ends
+        the run: what was found so far is kept, and `aborted` says why."""
+        needs = [max(1, estimate([group], self.options.max_examples, self.options.model_for)) for group in groups]
         for position, group in enumerate(groups):
             if self.result.aborted is not None or self.client.sent >= self.client.max_requests:
                 reason = "the run stopped: the server stopped answering" if self.result.aborted else \
                     "request budget reached"
                 stats = self.result.groups[group.name] = GroupRecord(
-                    group.name, group.doc, stopped=reason, claimed=group.claimed(self.options.model))
+                    group.name, group.doc, stopped=reason, claimed=group.claimed(self.options.model_for(group)))
             else:
-                share = (self.client.max_requests - self.client.sent) // (len(groups) - position)
+                share = (self.client.max_requests - self.client.sent) * needs[position] // sum(needs[position:])
                 start = self.client.sent
                 try:
                     stats = self.run_group(group, self.client.sent + max(1, share))

@@ -18,8 +18,11 @@ from conformance.engine.runner import Options, Progress, Runner, selected_groups
 
 MOCK_MODEL = "gpt-4o-mini"
 MOCK_KEY = "sk-conformance-mock"
+ENDPOINT_MODELS = {"completions": "gpt-3.5-turbo-instruct", "embeddings": "text-embedding-3-small"}
+"""The model each other endpoint's group asks for when the server lists it; otherwise the run's model
+(servers such as vLLM and llama.cpp serve their one model on every endpoint)."""
 
-Announce = Callable[[str, str, Sequence[Group]], None]
+Announce = Callable[[str, Options, Sequence[Group]], None]
 
 
 @contextlib.contextmanager
@@ -37,17 +40,27 @@ def target(base_url: str | None, api_key: str | None, *, require_auth: bool = Fa
         yield url, key if require_auth or api_key else None
 
 
-def pick_model(client: Client, model: str | None) -> str:
-    """The given model, else the first one the server lists. The listing request doubles as the check
-    that the server answers HTTP at all. Raises ValueError when no model is given and none is listed."""
+def _listed(body: object) -> list[str]:
+    data = body.get("data") if isinstance(body, dict) else None
+    return [entry["id"] for entry in data if isinstance(entry, dict) and isinstance(entry.get("id"), str)] \
+        if isinstance(data, list) else []
+
+
+def pick_models(client: Client, model: str | None,
+                endpoint_models: Mapping[str, str | None] | None = None) -> tuple[str, dict[str, str]]:
+    """The run's model (the given one, else the first one the server lists) and the model of each other
+    endpoint's group (the given one, else `ENDPOINT_MODELS` when listed, else the run's). The listing
+    request doubles as the check that the server answers HTTP at all. Raises ValueError when no model is
+    given and none is listed."""
     reply = client.request("GET", "/models")
     if reply.problem is not None:
         raise ServerUnreachable(f"no complete reply from {client.base_url}/models: {reply.problem}")
-    if model:
-        return model
-    data = reply.body.get("data") if isinstance(reply.body, dict) else None
-    if isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("id"), str):
-        return data[0]["id"]
+    listed = _listed(reply.body)
+    chosen = model or (listed[0] if listed else None)
+    if chosen is not None:
+        given = endpoint_models or {}
+        return chosen, {name: given.get(name) or (default if default in listed else chosen)
+                        for name, default in ENDPOINT_MODELS.items()}
     seen = f"status {reply.status}, Content-Type {reply.content_type or '(none)'}"
     seen += f", {reply.problem}" if reply.problem else f": {clip(reply.text, 120)}"
     raise ValueError(f"{client.base_url}/models lists no model ({seen}); pass a model id with --model")
@@ -59,15 +72,18 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
               skip: Sequence[str] = (), require_auth: bool = False, strict_seed: bool = False,
               max_output_tokens: int | None = None,
               timeout: float = 60.0, mock_quirks: Sequence[str] = (), announce: Announce | None = None,
-              progress: Progress | None = None, done: Callable[[GroupRecord], None] | None = None) -> RunResult:
+              progress: Progress | None = None, done: Callable[[GroupRecord], None] | None = None,
+              completions_model: str | None = None, embeddings_model: str | None = None) -> RunResult:
     """Run the selected groups and return the result. Raises ValueError for a bad selection or a server
     without models (pass `model`), and `ServerUnreachable` when nothing answers at `base_url`."""
     groups = selected_groups(only, skip, require_auth)
     with target(base_url, api_key, require_auth=require_auth, mock_quirks=mock_quirks) as (url, key):
         client = Client(url, key, dict(headers or {}), timeout, max_requests)
-        chosen = pick_model(client, model or (None if base_url else MOCK_MODEL))
-        if announce is not None:
-            announce(url, chosen, groups)
+        chosen, endpoint_models = pick_models(client, model or (None if base_url else MOCK_MODEL),
+                                              {"completions": completions_model, "embeddings": embeddings_model})
         options = Options(model=chosen, max_examples=max_examples, seed=seed, require_auth=require_auth,
-                          strict_seed=strict_seed, max_output_tokens=max_output_tokens)
+                          strict_seed=strict_seed, max_output_tokens=max_output_tokens,
+                          endpoint_models=endpoint_models)
+        if announce is not None:
+            announce(url, options, groups)
         return Runner(client, options, progress).run(groups, done)

@@ -75,7 +75,7 @@ def _fields(*names: str) -> Classifier:
     return classify
 
 
-def _combined(*parts: Classifier) -> Classifier:
+def combined(*parts: Classifier) -> Classifier:
     def classify(example: Any) -> frozenset[str]:
         return frozenset().union(*(part(example) for part in parts))
     return classify
@@ -102,7 +102,7 @@ def _streamed(request: Any) -> str:
 
 _SAMPLING = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "seed", "max_completion_tokens", "user")
 SHAPE = Coverage(("system message", "developer message", "earlier turn", *_SAMPLING),
-                 _combined(_conversation, _fields(*_SAMPLING)))
+                 combined(_conversation, _fields(*_SAMPLING)))
 
 
 def _message_kinds(request: Any) -> frozenset[str]:
@@ -196,7 +196,7 @@ def _tool_kinds(request: Any) -> frozenset[str]:
 
 TOOLS = Coverage((*(f"tool_choice {mode} ({how})" for mode in TOOL_CHOICES for how in ("not streamed", "streamed")),
                   "function tool", "strict function tool", "free-form custom tool", "custom tool with a regex grammar"),
-                 _combined(lambda r: frozenset({f"tool_choice {_tool_choice_label(r)} ({_streamed(r)})"}),
+                 combined(lambda r: frozenset({f"tool_choice {_tool_choice_label(r)} ({_streamed(r)})"}),
                            _tool_kinds))
 
 
@@ -213,13 +213,14 @@ STRUCTURED = Coverage(("response_format json_object", "response_format json_sche
                        "response_format json_schema (not strict)", "not streamed", "streamed"), _response_format)
 
 
-def _rule(case: Any) -> frozenset[str]:
+def rule_of(case: Any) -> frozenset[str]:
     return frozenset({case.rule}) if isinstance(case, InvalidCase) else frozenset()
 
 
 @functools.cache
-def error_parts() -> dict[str, Coverage]:
-    return {part: Coverage(names, _rule) for part, names in invalid.rules().items()}
+def error_parts(model: str = "") -> dict[str, Coverage]:
+    """The rules each part of the errors group breaks (the same for every model)."""
+    return {part: Coverage(names, rule_of) for part, names in invalid.rules().items()}
 
 
-AUTH = Coverage(("missing API key", "wrong API key"), _rule)
+AUTH = Coverage(("missing API key", "wrong API key"), rule_of)

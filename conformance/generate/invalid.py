@@ -5,6 +5,7 @@ cannot state, the JSON syntax, the model id, the API key."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,37 @@ class InvalidCase:
 
     def body(self) -> bytes:
         return self.raw if self.raw is not None else json.dumps(self.payload).encode()
+
+
+Change = Callable[[Request], Any]
+"""How a rule is broken: the valid body in, the invalid payload out (bytes for a malformed body)."""
+
+
+def without(name: str) -> Change:
+    return lambda body: {k: v for k, v in body.items() if k != name}
+
+
+def with_fields(**fields: Any) -> Change:
+    return lambda body: {**body, **fields}
+
+
+def malformed(body: Request) -> bytes:
+    return json.dumps(body).encode()[:-1]
+
+
+def unknown_model(body: Request) -> Request:
+    return {**body, "model": "no-such-model-anywhere"}
+
+
+def one_rule_each(base: st.SearchStrategy[Request],
+                  cases: tuple[tuple[str, str, Change], ...]) -> st.SearchStrategy[InvalidCase]:
+    """Cases of `(rule, error kind, change)` applied to valid bodies from `base`, the rule drawn first so
+    that finding the smallest example of each rule is immediate."""
+    def build(case: tuple[str, str, Change], body: Request) -> InvalidCase:
+        rule, kind, change = case
+        made = change(body)
+        return InvalidCase(rule, kind, raw=made) if isinstance(made, bytes) else InvalidCase(rule, kind, made)
+    return st.sampled_from(cases).flatmap(lambda case: base.map(lambda body: build(case, body)))
 
 
 _WRONG_VALUES: tuple[tuple[frozenset[str], Any], ...] = (

@@ -35,6 +35,8 @@ def failure_text(failure: Failure) -> str:
 
 def coverage_line(group: GroupRecord) -> str:
     """What the group's requests exercised, and what they did not reach (a budget stops short)."""
+    if group.not_served:
+        return f"not served ({group.not_served})"
     if not group.claimed:
         return "covered: " + (", ".join(group.covered) or "nothing claimed beyond the description")
     line = f"covered {len(group.covered)}/{len(group.claimed)}: {', '.join(group.covered) or 'none'}"

@@ -68,6 +68,8 @@ def _groups(result: RunResult) -> str:
     rows = []
     for group in result.groups.values():
         notes = [group.stopped] if group.stopped else []
+        if group.not_served:
+            notes.append(f"not served: {group.not_served}")
         if group.shrink_capped:
             notes.append("shrinking capped: a request shown may not be minimal")
         rows.append(f'<tr data-group="{escape(group.name)}"><th><code>{escape(group.name)}</code></th>'

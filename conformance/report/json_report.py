@@ -26,7 +26,8 @@ def as_dict(result: RunResult) -> dict[str, Any]:
         "aborted": result.aborted,
         "groups": [{"name": g.name, "description": g.doc, "examples": g.examples, "requests": g.requests,
                     "failing_checks": sorted(g.failing_checks), "stopped": g.stopped,
-                    "shrink_capped": g.shrink_capped, "covered": g.covered, "not_covered": g.uncovered}
+                    "shrink_capped": g.shrink_capped, "covered": g.covered, "not_covered": g.uncovered,
+                    "not_served": g.not_served}
                    for g in result.groups.values()],
         "checks": [{"name": c.name, "area": c.area, "description": c.doc, "status": c.status,
                     "passed": c.passed, "failed": c.failed, "groups": c.groups}

@@ -26,6 +26,8 @@ class Terminal:
         if self.live:
             print("\r", end="", file=self.stream)
         verdict = "ok" if not group.failing_checks else f"{len(group.failing_checks)} failing check(s)"
+        if group.not_served:
+            verdict = "not served"
         note = f" ({group.stopped})" if group.stopped else " (shrinking capped)" if group.shrink_capped else ""
         self.line(f"  {group.name:<12} examples {group.examples:>4}  requests {group.requests:>4}  {verdict}{note}")
         self.line(f"  {'':<12} {coverage_line(group)}")

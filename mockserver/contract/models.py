@@ -23,6 +23,13 @@ class ModelInfo:
     audio: bool = False
     encoding: str = "o200k_base"
     """The byte-pair encoding the model reads and writes (`o200k_base`, `cl100k_base`)."""
+    kind: str = "chat"
+    """What the model serves: `chat` (chat completions and responses), `completion` (the legacy
+    completions endpoint) or `embedding`."""
+    dimensions: int | None = None
+    """An embedding model's vector length."""
+    shortens: bool = False
+    """Whether an embedding model takes `dimensions` (the text-embedding-3 family)."""
 
 
 @functools.cache
@@ -58,4 +65,6 @@ def model_info(model_id: str) -> ModelInfo:
         max_output_tokens=table["default_max_output_tokens"],
         reasoning=bool(_reasoning_pattern().match(model_id)),
         encoding=_encoding_by_name(model_id),
+        dimensions=table["default_dimensions"],
+        shortens=True,
     )

@@ -38,6 +38,8 @@ class Incoming:
     cost: int
     generates: bool = True
     """Only requests for generated content are rate-limited, rolled for chaos, replayed or held to strict."""
+    view: Mapping[str, Any] | None = None
+    """The request as rules read its conversation, when its own shape differs (`Validated.view`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ def decide(controls: Controls, incoming: Incoming, config: Config, now: float) -
             return controls, Decision(sequence, verdict,
                                       error=rate_limit_error(verdict, str(incoming.request.get("model"))))
     rule, action, counts = select(controls.rules, incoming.request, incoming.headers, controls.counts,
-                                  incoming.endpoint)
+                                  incoming.endpoint, incoming.view)
     if counts is not controls.counts:
         controls = replace(controls, counts=counts)
     rule_id = rule.id if rule is not None else None

@@ -100,9 +100,11 @@ def parse_fault(value: str | Mapping[str, Any], where: str = "fault") -> Fault:
 
 
 def _malformed(event: bytes) -> bytes:
-    """The event's JSON cut in half: still one well-framed event, but not parseable."""
-    payload = event[len(b"data: "):-2]
-    return b"data: " + payload[: max(1, len(payload) // 2)] + b"\n\n"
+    """The event with its JSON cut in half (an `event:` line before it, as the Responses API names its
+    events, is kept)."""
+    head, _, payload = event.partition(b"data: ")
+    payload = payload[:-2]
+    return head + b"data: " + payload[: max(1, len(payload) // 2)] + b"\n\n"
 
 
 def apply_fault(events: Sequence[bytes], delays: Sequence[float], fault: Fault | None) -> Delivery:

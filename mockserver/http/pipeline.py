@@ -101,7 +101,7 @@ def handler(endpoint: Endpoint) -> web.Handler:
         heavy = size > _HEAVY_BYTES or not endpoint.quick(payload)
         validated = await _work(request, heavy, endpoint.validate, payload, state.options)
         incoming = Incoming(endpoint.name, request.path, validated.request, request.headers, api_key(request),
-                            validated.cost, endpoint.generates)
+                            validated.cost, endpoint.generates, validated.view)
         state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
         trace = TRACE.get()
         if trace is not None:
@@ -115,7 +115,8 @@ def handler(endpoint: Endpoint) -> web.Handler:
         quirks = state.controls.quirks
         context = Context(server_seed=config.seed, sequence=decision.sequence,
                           created=config.clock if config.clock is not None else int(time.time()),
-                          refusal=_refusal(request), prompt_tokens=validated.prompt_tokens)
+                          refusal=_refusal(request), prompt_tokens=validated.prompt_tokens,
+                          recalled=validated.recalled)
         effective = endpoint.quirk_request(quirks, validated.request)
         streamed = validated.streamed and endpoint.stream is not None
 
@@ -128,6 +129,9 @@ def handler(endpoint: Endpoint) -> web.Handler:
             return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
 
         plan, rendered = await _work(request, heavy, produce)
+        kept = endpoint.keep(plan, effective)
+        if kept is not None:
+            state.remember(*kept)
         fault = fault or decision.fault or state.controls.fault
         paced, seed = endpoint.pacing(plan)
         if streamed:

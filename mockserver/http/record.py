@@ -3,12 +3,14 @@
 Requests pass through unchanged: the client's Authorization header goes upstream and nowhere else, or,
 with `--api-key-env NAME`, the proxy sends the key from that environment variable instead, so the code
 under test never holds the real key;
-responses come back as they arrive, streams event by event, while each chat completion exchange is
-written to the cassette with the time each stream event took.
+responses come back as they arrive, streams event by event, while each exchange with an endpoint that
+generates replies (chat, completions, embeddings, responses) is written to the cassette with the time
+each stream event took.
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -17,7 +19,8 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from mockserver.contract.errors import ApiError
 from mockserver.contract.sse import split_events
-from mockserver.controls.cassette import Event, Exchange, kept_headers, write_exchange
+from mockserver.controls.cassette import Event, Exchange, kept_headers, route, write_exchange
+from mockserver.core.endpoints import ENDPOINTS
 
 FORWARDED_HEADERS = ("authorization", "content-type", "accept", "openai-organization", "openai-project",
                      "x-mock-fault", "x-mock-timing")
@@ -33,8 +36,15 @@ def _upstream_url(request: web.Request) -> str:
     return request.app[UPSTREAM_KEY] + path + query
 
 
+@functools.cache
+def _recorded_routes() -> frozenset[str]:
+    """The routes of the endpoints that generate replies (chat, completions, embeddings, responses)."""
+    return frozenset(path for endpoint in ENDPOINTS.values() if endpoint.generates and endpoint.method == "POST"
+                     for path in endpoint.paths)
+
+
 def _records(request: web.Request) -> bool:
-    return request.method == "POST" and request.path.rstrip("/").endswith("/chat/completions")
+    return request.method == "POST" and route(request.path.rstrip("/")) in _recorded_routes()
 
 
 def _body(raw: bytes) -> object:

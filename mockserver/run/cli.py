@@ -23,7 +23,8 @@ from mockserver.run.server import serve
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver",
-        description="A deterministic stand-in for the OpenAI Chat Completions API.",
+        description="A deterministic stand-in for the OpenAI API: chat completions, legacy completions, "
+                    "embeddings and the Responses API.",
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help="interface to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="TCP port (default: %(default)s)")
@@ -126,8 +127,8 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
 def build_record_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mockserver record",
-        description="Proxy to a real OpenAI-compatible server and write each chat completion exchange to a "
-                    "cassette that 'mockserver --replay DIR' serves.",
+        description="Proxy to a real OpenAI-compatible server and write each exchange with a generating "
+                    "endpoint (chat, completions, embeddings, responses) to a cassette that 'mockserver --replay DIR' serves.",
     )
     parser.add_argument("--upstream", required=True, metavar="URL",
                         help="the base URL a client would use, e.g. https://api.openai.com/v1")

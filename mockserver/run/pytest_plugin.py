@@ -121,8 +121,9 @@ class MockOpenAI:
             raise ValueError(f"mock_openai rejected {method} /_mock{path}: {detail}") from None
 
     def on(self, **match: Any) -> RuleBuilder:
-        """Match fields as in a scenario file: model, message, last_user, role, tools, tool_choice, stream,
-        headers, body, nth."""
+        """Match fields as in a scenario file: endpoint, model, message, last_user, role, tools, tool_choice,
+        stream, headers, body, nth (`endpoint="responses"` scopes a rule to one endpoint; the conversation
+        fields read a prompt, an embedding input or Responses items as user turns)."""
         return RuleBuilder(self, match)
 
     def reply(self, text: str, **options: Any) -> str:

@@ -1,6 +1,7 @@
 """The openai-agents SDK on chat completions (`OpenAIChatCompletionsModel`): an agent that calls a function
-tool and answers, a structured `output_type`, the streamed run, 429 retries and errors. The SDK's default
-model speaks the Responses API, which the mock does not serve yet: the last case is the hook for it."""
+tool and answers, a structured `output_type`, the streamed run, 429 retries and errors; and on its default
+model, `OpenAIResponsesModel`, which speaks the Responses API: a function tool to completion, plain and
+streamed."""
 
 from __future__ import annotations
 
@@ -100,15 +101,38 @@ async def error_surfaced(mock: Mock) -> None:
         raise AssertionError("no BadRequestError")
 
 
-@case("Responses API model (hook)",
-      xfail="mock: POST /v1/responses is not served yet (404); the SDK's default model, OpenAIResponsesModel, "
-            "needs it. This case passes once the mock serves the Responses API")
+@case("Responses API model: function tool then answer")
 async def responses_api(mock: Mock) -> None:
     async with client(mock, max_retries=0) as opened:
-        agent = Agent(name="weather", tools=[get_weather],
+        agent = Agent(name="weather", instructions="Use the tool.", tools=[get_weather],
                       model=OpenAIResponsesModel(model=MODEL, openai_client=opened))
         result = await Runner.run(agent, "What is the weather in Paris?")
+    assert any(output.startswith("18 degrees in") for output in tool_outputs(result))
     assert "18 degrees" in result.final_output
+    sent = [entry["body"] for entry in mock.journal("/responses")]
+    assert len(sent) == 2 and sent[0]["tools"][0]["name"] == "get_weather"
+    assert any(item.get("type") == "function_call_output" for item in sent[1]["input"])
+
+
+@case("Responses API model: streamed run with a tool")
+async def responses_streamed(mock: Mock) -> None:
+    async with client(mock, max_retries=0) as opened:
+        agent = Agent(name="weather", instructions="Use the tool.", tools=[get_weather],
+                      model=OpenAIResponsesModel(model=MODEL, openai_client=opened))
+        result = Runner.run_streamed(agent, "What is the weather in Paris?")
+        kinds = [event.type async for event in result.stream_events()]
+    assert "raw_response_event" in kinds and "run_item_stream_event" in kinds
+    assert "18 degrees" in result.final_output and tool_outputs(result)
+
+
+@case("Responses API model: structured output_type")
+async def responses_structured(mock: Mock) -> None:
+    async with client(mock, max_retries=0) as opened:
+        agent = Agent(name="cities", instructions="Name a city.", output_type=City,
+                      model=OpenAIResponsesModel(model=MODEL, openai_client=opened))
+        result = await Runner.run(agent, "Name a city.")
+    assert isinstance(result.final_output, City)
+    assert mock.journal("/responses")[-1]["body"]["text"]["format"]["type"] == "json_schema"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 """langchain-openai's ChatOpenAI as chains and agents use it: invoke, stream, a bind_tools loop, both
-structured-output methods, usage metadata, retries and errors."""
+structured-output methods, usage metadata, retries and errors; ChatOpenAI on the Responses API; and
+OpenAIEmbeddings behind a vector store that retrieves by similarity."""
 
 from __future__ import annotations
 
 import openai
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
-from langchain_openai import ChatOpenAI
+from langchain_core.vectorstores import InMemoryVectorStore
+from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel
 
 from harness import API_KEY, MODEL, Mock, case, main
@@ -152,6 +154,52 @@ def error_surfaced(mock: Mock) -> None:
         assert exc.code == "context_length_exceeded"
     else:
         raise AssertionError("no BadRequestError")
+
+
+DOCUMENTS = ["The river flows past the old mill into the sea.",
+             "Quarterly revenue grew by twelve percent in Europe.",
+             "Our cat sleeps on the warm kitchen windowsill."]
+
+
+def embeddings(mock: Mock, **options: object) -> OpenAIEmbeddings:
+    """`check_embedding_ctx_length=False` sends the texts as they are: the default first counts them with
+    tiktoken, which downloads its vocabulary (no network here)."""
+    return OpenAIEmbeddings(model="text-embedding-3-small", base_url=mock.base_url, api_key=API_KEY,
+                            check_embedding_ctx_length=False, **options)
+
+
+@case("OpenAIEmbeddings retrieval by similarity")
+def retrieval(mock: Mock) -> None:
+    store = InMemoryVectorStore.from_texts(DOCUMENTS, embedding=embeddings(mock))
+    for query, expected in (("Where does the river flow?", 0), ("revenue in Europe", 1), ("a sleeping cat", 2)):
+        (found,) = store.similarity_search(query, k=1)
+        assert found.page_content == DOCUMENTS[expected], (query, found.page_content)
+    vectors = embeddings(mock, dimensions=256).embed_documents(DOCUMENTS[:2])
+    assert [len(vector) for vector in vectors] == [256, 256]
+
+
+@case("OpenAIEmbeddings async")
+async def async_embeddings(mock: Mock) -> None:
+    vector = await embeddings(mock).aembed_query("hello")
+    assert len(vector) == 1536 and abs(sum(v * v for v in vector) - 1) < 1e-4
+
+
+@case("Responses API (use_responses_api)")
+def responses_api(mock: Mock) -> None:
+    reply = chat(mock, use_responses_api=True).invoke("Say hello to the matrix.")
+    assert reply.text and reply.usage_metadata["output_tokens"] > 0
+    assert mock.journal("/responses"), "ChatOpenAI sent nothing to /v1/responses"
+
+
+@case("Responses API bind_tools loop ends")
+def responses_tool_loop(mock: Mock) -> None:
+    model = chat(mock, use_responses_api=True).bind_tools([get_weather])
+    messages = [HumanMessage("What is the weather in Paris?")]
+    reply = model.invoke(messages)
+    assert reply.tool_calls and reply.tool_calls[0]["name"] == "get_weather"
+    messages += [reply, ToolMessage(get_weather.invoke(reply.tool_calls[0]["args"]), tool_call_id=reply.tool_calls[0]["id"])]
+    final = model.invoke(messages)
+    assert not final.tool_calls and "18 degrees" in final.text
 
 
 if __name__ == "__main__":

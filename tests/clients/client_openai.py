@@ -1,5 +1,7 @@
 """openai-python as its users drive it: sync and async calls, both streaming styles, the parse helpers,
-raw responses, audio, retries on 429 and the errors it must raise."""
+raw responses, audio, retries on 429 and the errors it must raise; and the other endpoints: legacy
+completions (plain and streamed), embeddings (float and base64) and the Responses API (create, streamed,
+the stream helper, parse with a Pydantic model, a function-call loop over previous_response_id)."""
 
 from __future__ import annotations
 
@@ -248,6 +250,92 @@ def truncated_stream(mock: Mock) -> None:
         list(stream)
         final = stream.get_final_completion()
     assert final.choices[0].finish_reason is None, "a stream cut short looks finished"
+
+
+INSTRUCT = "gpt-3.5-turbo-instruct"
+EMBEDDING = "text-embedding-3-small"
+WEATHER_FUNCTION = {"type": "function", "name": "get_weather", "description": "Current weather in a city.",
+                    "strict": True, "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                                   "required": ["city"], "additionalProperties": False}}
+
+
+class City(BaseModel):
+    name: str
+    country: str
+
+
+@case("completions.create")
+def legacy_completion(mock: Mock) -> None:
+    reply = client(mock).completions.create(model=INSTRUCT, prompt="Say this is a test", echo=True, logprobs=2,
+                                            max_tokens=8)
+    choice = reply.choices[0]
+    assert reply.object == "text_completion" and choice.text.startswith("Say this is a test")
+    assert "".join(choice.logprobs.tokens) == choice.text and reply.usage.completion_tokens == 8
+
+
+@case("completions.create streamed (async)")
+async def legacy_completion_streamed(mock: Mock) -> None:
+    async with openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY) as aclient:
+        whole = await aclient.completions.create(model=INSTRUCT, prompt="Once upon a time", seed=1)
+        stream = await aclient.completions.create(model=INSTRUCT, prompt="Once upon a time", seed=1, stream=True,
+                                                  stream_options={"include_usage": True})
+        chunks = [chunk async for chunk in stream]
+    assert "".join(c.choices[0].text for c in chunks if c.choices) == whole.choices[0].text
+    assert chunks[-1].usage.completion_tokens == whole.usage.completion_tokens == 16
+
+
+@case("embeddings float and base64")
+def embeddings(mock: Mock) -> None:
+    embedder = client(mock)
+    decoded = embedder.embeddings.create(model=EMBEDDING, input=["a river", "the sea"])  # the client asks for base64
+    floats = embedder.embeddings.create(model=EMBEDDING, input=["a river", "the sea"], encoding_format="float")
+    assert [d.embedding for d in decoded.data] == [d.embedding for d in floats.data]
+    assert len(floats.data[0].embedding) == 1536 and floats.usage.prompt_tokens == floats.usage.total_tokens > 0
+    raw = embedder.embeddings.create(model=EMBEDDING, input="a river", encoding_format="base64")
+    values = list(memoryview(base64.b64decode(raw.data[0].embedding)).cast("f"))
+    assert values == floats.data[0].embedding
+
+
+@case("responses.create")
+def responses_create(mock: Mock) -> None:
+    reply = client(mock).responses.create(model=MODEL, instructions="Be brief.", input="Say hello to the matrix.")
+    assert reply.status == "completed" and reply.output_text
+    assert reply.usage.total_tokens == reply.usage.input_tokens + reply.usage.output_tokens
+
+
+@case("responses.create stream=True")
+def responses_streamed(mock: Mock) -> None:
+    events = list(client(mock).responses.create(model=MODEL, input="Say hello to the matrix.", stream=True))
+    assert events[0].type == "response.created" and events[-1].type == "response.completed"
+    text = "".join(event.delta for event in events if event.type == "response.output_text.delta")
+    assert text == events[-1].response.output_text
+
+
+@case("responses.stream() helper (async)")
+async def responses_stream_helper(mock: Mock) -> None:
+    async with openai.AsyncOpenAI(base_url=mock.base_url, api_key=API_KEY) as aclient:
+        async with aclient.responses.stream(model=MODEL, input="Say hello to the matrix.") as stream:
+            deltas = [event.delta async for event in stream if event.type == "response.output_text.delta"]
+            final = await stream.get_final_response()
+    assert "".join(deltas) == final.output_text
+
+
+@case("responses.parse() structured output")
+def responses_parse(mock: Mock) -> None:
+    parsed = client(mock).responses.parse(model=MODEL, input="Name a city.", text_format=City)
+    assert isinstance(parsed.output_parsed, City) and parsed.output_parsed.name
+
+
+@case("responses function-call loop (previous_response_id)")
+def responses_loop(mock: Mock) -> None:
+    responder = client(mock)
+    first = responder.responses.create(model=MODEL, input="What is the weather in Paris?", tools=[WEATHER_FUNCTION])
+    (call,) = [item for item in first.output if item.type == "function_call"]
+    second = responder.responses.create(model=MODEL, previous_response_id=first.id, tools=[WEATHER_FUNCTION],
+                                        input=[{"type": "function_call_output", "call_id": call.call_id,
+                                                "output": "18 degrees"}])
+    assert "18 degrees" in second.output_text
+    assert responder.responses.retrieve(second.id).output_text == second.output_text
 
 
 if __name__ == "__main__":

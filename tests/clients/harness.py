@@ -51,8 +51,12 @@ class Mock:
 
     def completions(self) -> list[dict[str, Any]]:
         """The journal's chat-completion requests, oldest first: method, path, headers, body, rule, status."""
+        return self.journal("/chat/completions")
+
+    def journal(self, route: str) -> list[dict[str, Any]]:
+        """The journal's requests to one route (`/responses`, `/embeddings`), oldest first."""
         entries = self._call("GET", "journal")["data"]
-        return [entry for entry in entries if entry["path"].endswith("/chat/completions")]
+        return [entry for entry in entries if entry["path"].endswith(route)]
 
     def statuses(self) -> list[int]:
         return [entry["status"] for entry in self.completions()]

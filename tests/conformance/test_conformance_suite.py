@@ -44,7 +44,17 @@ CAUGHT_BY = {
     "usage_chunk_with_choices": ("streaming", "stream_usage_last"),
     "chunk_ids_vary": ("streaming", "stream_consistent_ids"),
     "tool_deltas_repeat_id": ("tools", "stream_tool_call_deltas"),
+    "echo_ignored": ("completions", "echo_honoured"),
+    "completion_logprobs_chat_shape": ("completions", "text_logprobs_shape"),
+    "completion_default_unlimited": ("completions", "text_max_tokens_honoured"),
+    "embedding_unnormalised": ("embeddings", "embedding_norm"),
+    "embedding_dimensions_ignored": ("embeddings", "embedding_dimensions"),
+    "embedding_base64_float64": ("embeddings", "embedding_base64_matches_float"),
+    "response_chat_usage": ("responses", "response_usage_arithmetic"),
+    "no_response_completed": ("responses", "response_stream_order"),
+    "max_output_tokens_ignored": ("responses", "max_output_tokens_honoured"),
 }
+PATHS = {"completions": "/completions", "embeddings": "/embeddings", "responses": "/responses"}
 
 
 def test_every_quirk_has_an_expected_catch() -> None:
@@ -74,6 +84,22 @@ def test_suite_passes_against_the_mock() -> None:
         result.groups["structured"].covered)
     assert {"image_url part", "file part", "custom call and its result"} <= set(result.groups["messages"].covered)
     assert "json_object without the word json in the messages" in result.groups["errors"].covered
+    assert {"prompt as tokens", "echo", "best_of", "streamed"} <= set(result.groups["completions"].covered)
+    assert {"input as lists of tokens", "dimensions"} <= set(result.groups["embeddings"].covered)
+    assert {"function call and its output", "tool_choice named", "text.format json_schema", "streamed"} <= set(
+        result.groups["responses"].covered)
+    assert all(group.not_served is None for group in result.groups.values())
+
+
+def test_an_endpoint_the_server_does_not_serve_is_reported_not_failed() -> None:
+    """Asked to complete with a chat model, the mock answers 404 as the real API does: the completions
+    group is not served for that model, and the run passes."""
+    result = run_suite(only=["completions", "embeddings"], max_examples=3, completions_model="gpt-4o-mini")
+    assert result.ok and result.failing_checks == []
+    group = result.groups["completions"]
+    assert group.not_served is not None and "This is a chat model" in group.not_served
+    assert group.requests == 1 and group.uncovered == []
+    assert result.groups["embeddings"].not_served is None and result.groups["embeddings"].examples > 0
 
 
 def test_a_named_tool_choice_answered_in_text_is_caught_at_the_default_size() -> None:
@@ -94,7 +120,7 @@ def test_each_quirk_is_caught(quirk: str) -> None:
     failed = {f.check: f for f in result.failures}
     assert check in failed, f"{quirk} should fail {check}, failed {sorted(failed)}"
     failure = failed[check]
-    assert failure.curl.startswith("curl ") and "/chat/completions" in failure.curl
+    assert failure.curl.startswith("curl ") and f"/v1{PATHS.get(group, '/chat/completions')} " in failure.curl
     assert failure.request is not None
 
 

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.realpeer,
 def test_suite_runs_against_a_real_server() -> None:
     result = run_suite(URL, model=os.environ.get("CONFORMANCE_REALPEER_MODEL"), max_examples=4,
                        max_output_tokens=16, timeout=30, max_requests=300)
-    assert all(group.examples > 0 for group in result.groups.values())
+    assert all(group.examples > 0 or group.not_served for group in result.groups.values())
     expected = {name for name in os.environ.get("CONFORMANCE_REALPEER_EXPECT", "").split(",") if name}
     assert expected <= set(result.failing_checks)
     for failure in result.failures:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jsonschema import Draft202012Validator
 from wire import assert_completion, post, validator
 
@@ -135,3 +136,42 @@ def test_recorded_requests_are_accepted(server: MockServer, reference: Path) -> 
     for entry in streamed.values():
         reply = post(server.url, entry["request"])
         assert reply.status == 200, reply.raw[:300]
+
+
+OTHER_REQUESTS = (("CreateCompletionRequest", "completion_request"), ("CreateEmbeddingRequest", "embedding_request"),
+                  ("CreateResponse", "response_request"))
+
+
+@pytest.mark.parametrize(("openapi_name", "ours"), OTHER_REQUESTS)
+def test_every_openapi_parameter_of_the_other_endpoints_is_accepted(reference: Path, openapi_name: str,
+                                                                    ours: str) -> None:
+    """Each request schema defines exactly the top-level fields OpenAI's does: all of them are accepted and
+    nothing else is."""
+    schemas = _openapi(reference)["components"]["schemas"]
+    names, required = _properties(schemas, schemas[openapi_name])
+    assert names == request_parameters(ours), sorted(names ^ request_parameters(ours))
+    assert required <= set(schema(ours)["required"])
+
+
+def test_response_objects_and_events_require_what_openapi_requires(reference: Path) -> None:
+    schemas = _openapi(reference)["components"]["schemas"]
+    ours = schema("response")["$defs"]
+    assert _properties(schemas, schemas["Response"])[1] == set(ours["Response"]["required"])
+    assert _properties(schemas, schemas["ResponseUsage"])[1] == set(ours["Usage"]["required"])
+    assert _properties(schemas, schemas["OutputMessage"])[1] == set(ours["OutputMessage"]["required"])
+    events = {branch["properties"]["type"]["const"]: branch for branch in schema("response_stream_event")["oneOf"]}
+    openapi_events = {}
+    for branch in schemas["ResponseStreamEvent"]["anyOf"]:
+        node = schemas[branch["$ref"].rsplit("/", 1)[1]]
+        kind = node["properties"]["type"].get("enum", [None])[0]
+        openapi_events[kind] = node
+    for kind, ours_event in events.items():
+        assert kind in openapi_events, kind
+        assert set(openapi_events[kind].get("required", ())) == set(ours_event["required"]), kind
+
+
+def test_embedding_and_completion_replies_require_what_openapi_requires(reference: Path) -> None:
+    schemas = _openapi(reference)["components"]["schemas"]
+    assert set(schemas["CreateCompletionResponse"]["required"]) == set(schema("completion")["required"])
+    assert set(schemas["CreateEmbeddingResponse"]["required"]) == set(schema("embedding_list")["required"])
+    assert set(schemas["Embedding"]["required"]) == set(schema("embedding_list")["$defs"]["Embedding"]["required"])

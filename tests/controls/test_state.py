@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 
-from wire import PLAIN, post, send
+from wire import PLAIN, post, post_raw, send
 from yarl import URL
 
 from mockserver import Config, MockServer
 from mockserver.controls.journal import Arrival, Journal
+from mockserver.controls.state import stored_with
 
 
 def _statuses(mock: MockServer, count: int) -> list[int]:
@@ -73,3 +74,30 @@ def test_journal_holds_a_bounded_amount_of_body_bytes() -> None:
         journal.add(Arrival(number, f"req_{number}", "POST", URL("/"), {}, b"y" * 100, None, 200, 1.0))
     assert len(journal) == 10
     assert all(entry.body == "y" * 100 for entry in journal.entries())
+
+
+def test_stored_entries_are_bounded_oldest_first() -> None:
+    stored: dict = {}
+    for number in range(5):
+        stored = stored_with(stored, f"k{number}", number, limit=3)
+    assert list(stored) == ["k2", "k3", "k4"]
+    stored = stored_with(stored, "k2", "again", limit=3)
+    assert list(stored) == ["k3", "k4", "k2"] and stored["k2"] == "again"
+
+
+def test_the_other_endpoints_are_byte_identical_on_a_fresh_server() -> None:
+    """With a fixed clock, a fresh server replaying the same requests returns the same bytes, ids included."""
+    requests = [("/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": "Hello", "logprobs": 2}),
+                ("/v1/embeddings", {"model": "text-embedding-3-small", "input": ["a", "b c"]}),
+                ("/v1/responses", {"model": "gpt-4o-mini", "input": "Hi", "stream": True}),
+                ("/v1/responses", {"model": "gpt-4o-mini", "input": "Hi", "tools": [
+                    {"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}]})]
+
+    def replies() -> list[tuple[int, bytes]]:
+        with MockServer(Config(seed=8, clock=1_700_000_000)) as mock:
+            sent = [post_raw(mock.url, json.dumps(body).encode(), path=path) for path, body in requests]
+            return [(reply.status, reply.raw) for reply in sent]
+
+    first, second = replies(), replies()
+    assert first == second
+    assert [status for status, _ in first] == [200] * len(requests)

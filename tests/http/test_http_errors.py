@@ -85,7 +85,8 @@ def test_deeply_nested_body(server: MockServer) -> None:
 
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("GET", "/v1/nowhere", 404),
-    ("POST", "/v1/completions", 404),
+    ("POST", "/v1/moderations", 404),
+    ("GET", "/v1/completions", 405),
     ("POST", "/v2/chat/completions", 404),
     ("GET", "/v1/chat/completions", 405),
     ("PUT", "/v1/chat/completions", 405),
@@ -134,3 +135,48 @@ def test_a_body_of_millions_of_tiny_values_is_refused_before_parsing(server: Moc
     data = json.dumps({**PLAIN, "metadata": {"x": "HOLE"}}).encode().replace(b'"HOLE"', b"[" + b"{}," * MAX_VALUES + b"{}]")
     error = assert_error(post_raw(server.url, data), status=413, code="request_too_large")
     assert "JSON values" in error["message"]
+
+
+def _near_valid(base: st.SearchStrategy[dict[str, Any]], schema_name: str) -> st.SearchStrategy[dict[str, Any]]:
+    names = st.sampled_from(sorted(request_parameters(schema_name)))
+    return st.builds(lambda body, extra: {**body, **extra}, base,
+                     st.dictionaries(names | st.text(max_size=10), JSON_VALUES, max_size=4))
+
+
+_ITEM_TYPES = st.sampled_from(["message", "function_call", "function_call_output", "reasoning", "web_search_call"])
+_ITEM = st.fixed_dictionaries({}, optional={
+    "type": _ITEM_TYPES | JSON_VALUES, "role": ROLES | JSON_VALUES, "content": JSON_VALUES | st.text(max_size=20),
+    "call_id": st.sampled_from(["call_1", "call_2"]) | JSON_VALUES, "name": JSON_VALUES, "arguments": JSON_VALUES,
+    "output": JSON_VALUES, "summary": JSON_VALUES})
+_TOOL = st.fixed_dictionaries({"type": st.sampled_from(["function", "web_search"]) | JSON_VALUES},
+                              optional={"name": st.sampled_from(["f", "g"]) | JSON_VALUES, "parameters": JSON_VALUES,
+                                        "strict": JSON_VALUES})
+_PROMPTS = st.text(max_size=30) | st.lists(st.integers(-5, 300_000), max_size=4) | JSON_VALUES
+OTHER_BODIES = {
+    "/v1/completions": _near_valid(st.fixed_dictionaries(
+        {"model": st.sampled_from(["gpt-3.5-turbo-instruct", "davinci-002", "gpt-4o"]) | JSON_VALUES,
+         "prompt": _PROMPTS | st.lists(_PROMPTS, max_size=3)}), "completion_request"),
+    "/v1/embeddings": _near_valid(st.fixed_dictionaries(
+        {"model": st.sampled_from(["text-embedding-3-small", "text-embedding-ada-002", "tiny"]) | JSON_VALUES,
+         "input": _PROMPTS | st.lists(_PROMPTS, max_size=3)}), "embedding_request"),
+    "/v1/responses": _near_valid(st.fixed_dictionaries(
+        {"model": st.sampled_from(["gpt-4o-mini", "o3-mini"]) | JSON_VALUES,
+         "input": st.text(max_size=20) | st.lists(_ITEM, max_size=4) | JSON_VALUES},
+        optional={"tools": st.lists(_TOOL, max_size=2), "tool_choice": JSON_VALUES | st.sampled_from(
+            ["auto", "required", "none"]), "text": JSON_VALUES, "previous_response_id": JSON_VALUES}),
+        "response_request"),
+}
+
+
+@pytest.mark.parametrize("path", sorted(OTHER_BODIES))
+def test_arbitrary_bodies_for_the_other_endpoints_never_get_a_server_error(server: MockServer, path: str) -> None:
+    @settings(max_examples=150)
+    @given(body=OTHER_BODIES[path] | JSON_VALUES)
+    def check(body: Any) -> None:
+        reply = post_raw(server.url, json.dumps(body).encode(), path=path)
+        if reply.status == 200:
+            return
+        assert_error(reply, status=reply.status)
+        assert 400 <= reply.status < 500
+
+    check()

@@ -56,15 +56,19 @@ class RequestView:
     headers: Mapping[str, str]
 
     @classmethod
-    def of(cls, endpoint: str, request: Mapping[str, Any], headers: Mapping[str, str]) -> RequestView:
+    def of(cls, endpoint: str, request: Mapping[str, Any], headers: Mapping[str, str],
+           view: Mapping[str, Any] | None = None) -> RequestView:
+        """`view` is the request's conversation in the chat shape, for an endpoint whose body has another
+        (a prompt, embedding inputs, Responses items); body tests still read the request as sent."""
+        chat = request if view is None else view
         return cls(
             endpoint=endpoint,
             request=request,
-            texts=tuple(content_text(m.get("content")) for m in messages(request)),
-            last_user=last_user_text(request),
-            last_role=last_role(request),
-            tool_names=frozenset(tool.name for tool in offered_tools(request)),
-            tool_choice=_tool_choice_name(request.get("tool_choice")),
+            texts=tuple(content_text(m.get("content")) for m in messages(chat)),
+            last_user=last_user_text(chat),
+            last_role=last_role(chat),
+            tool_names=frozenset(tool.name for tool in offered_tools(chat)),
+            tool_choice=_tool_choice_name(chat.get("tool_choice")),
             headers={k.lower(): v for k, v in headers.items()},
         )
 
@@ -84,7 +88,7 @@ def matches(match: Match, view: RequestView) -> bool:
         return False
     if match.tools is not None:
         if isinstance(match.tools, bool):
-            if bool(request.get("tools")) != match.tools:
+            if bool(view.tool_names) != match.tools:
                 return False
         elif not view.tool_names.issuperset(match.tools):
             return False
@@ -104,7 +108,8 @@ def _step(rule: Rule, used: int) -> Action:
 
 
 def select(rules: Sequence[Rule], request: Mapping[str, Any], headers: Mapping[str, str], counts: Counts,
-           endpoint: str = "chat.completions") -> tuple[Rule | None, Action | None, Counts]:
+           endpoint: str = "chat.completions",
+           view: Mapping[str, Any] | None = None) -> tuple[Rule | None, Action | None, Counts]:
     """The first live rule that takes this request, the action for this call, and the counts after it.
 
     Every rule whose match accepts the request sees it (that is what `nth` counts), whether or not an
@@ -112,7 +117,7 @@ def select(rules: Sequence[Rule], request: Mapping[str, Any], headers: Mapping[s
     """
     if not rules:
         return None, None, counts
-    view = RequestView.of(endpoint, request, headers)
+    view = RequestView.of(endpoint, request, headers, view)
     seen = dict(counts.seen)
     used = dict(counts.used)
     chosen: Rule | None = None

@@ -10,10 +10,14 @@ faults, timing, rate limits, journal, replay, auth) works for each without code 
 from __future__ import annotations
 
 from mockserver.core.endpoints.chat import CHAT
+from mockserver.core.endpoints.completions import COMPLETIONS
+from mockserver.core.endpoints.embeddings import EMBEDDINGS
 from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated
 from mockserver.core.endpoints.models import MODEL, MODELS
+from mockserver.core.endpoints.responses import RESPONSE, RESPONSES
 
-ENDPOINTS: dict[str, Endpoint] = {endpoint.name: endpoint for endpoint in (CHAT, MODELS, MODEL)}
+ENDPOINTS: dict[str, Endpoint] = {endpoint.name: endpoint for endpoint in (
+    CHAT, COMPLETIONS, EMBEDDINGS, RESPONSES, RESPONSE, MODELS, MODEL)}
 GENERATING: tuple[str, ...] = tuple(name for name, endpoint in ENDPOINTS.items() if endpoint.generates)
 """What a rule without an `endpoint` matches: everything but the model list."""
 

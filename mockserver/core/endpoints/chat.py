@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from mockserver.contract.request import completion_limit
-from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_model
+from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_kind, check_model
 from mockserver.core.generate.planner import plan_completion
 from mockserver.core.generate.scripted import plan_scripted
 from mockserver.core.plan import CompletionPlan
@@ -19,10 +19,13 @@ from mockserver.core.validate.profiles import PROFILES
 from mockserver.core.validate.request import validate_and_count
 from mockserver.core.validate.schemas import witnesses_known
 
+CHAT_NAME = "chat.completions"
 _GUIDED = frozenset({"guided_json", "guided_regex", "guided_grammar", "guided_choice"})
 
 
 def validate(body: Any, options: ServeOptions) -> Validated:
+    if isinstance(body, dict) and isinstance(body.get("model"), str):
+        check_kind(body["model"], "chat", "v1/chat/completions")
     profile = PROFILES[options.profile]
     request, prompt = validate_and_count(body, extra_parameters=profile.parameters,
                                          context_windows=options.context_windows)
@@ -38,7 +41,7 @@ def body(plan: CompletionPlan, quirk_names: tuple[str, ...]) -> bytes:
 def stream(plan: CompletionPlan, request: Mapping[str, Any], quirk_names: tuple[str, ...]) -> list[bytes]:
     """The byte-level encoder, unless quirks need the chunk objects to bend."""
     options = StreamOptions.from_request(request)
-    if not quirk_names:
+    if not quirks.bends(quirk_names, CHAT_NAME):
         return stream_events(plan, options)
     return quirks.apply_stream(quirk_names, stream_chunks(plan, options))
 
@@ -56,7 +59,7 @@ def pacing(plan: CompletionPlan) -> tuple[int, str]:
 
 
 CHAT = Endpoint(
-    name="chat.completions",
+    name=CHAT_NAME,
     method="POST",
     paths=("/chat/completions",),
     validate=validate,

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.errors import model_not_found
+from mockserver.contract.errors import ApiError, model_not_found
+from mockserver.contract.models import known_models
 from mockserver.core.generate.planner import Context
 from mockserver.core.plan import Script
 from mockserver.core.render.quirks import any_model
@@ -21,6 +22,9 @@ class ServeOptions:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     quirks: tuple[str, ...] = ()
+    stored: Mapping[str, Any] = field(default_factory=dict)
+    """What the server keeps between requests (`Endpoint.keep`), by key: stored responses, which
+    `previous_response_id` and `GET /responses/{id}` read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,11 @@ class Validated:
     prompt_tokens: int = 0
     cost: int = 0
     """Tokens the rate limiter charges: the prompt plus the completion the request may ask for."""
+    view: Mapping[str, Any] | None = None
+    """The request as scenario rules read it (`messages`, `tools`, `tool_choice`), for an endpoint whose
+    body has another shape; None: the request itself."""
+    recalled: Any = None
+    """What validation looked up in the server's stored state for the planner (a stored conversation)."""
 
     @property
     def streamed(self) -> bool:
@@ -66,6 +75,9 @@ class Endpoint:
     quick: Callable[[Any], bool] = lambda payload: True
     """Whether validating and planning this payload (JSON as received) is sure to take little time: the
     server does that work on its event loop, and anything else in a worker thread."""
+    keep: Callable[[Plan, Mapping[str, Any]], tuple[str, Any] | None] = lambda plan, request: None
+    """What the server stores after answering (a key and a value that later requests find in
+    `ServeOptions.stored`), or None."""
 
     @property
     def scriptable(self) -> bool:
@@ -76,3 +88,25 @@ def check_model(model: str, options: ServeOptions) -> None:
     """A server restricted to some models answers others with 404, unless a quirk makes it take any."""
     if options.models is not None and model not in options.models and not any_model(options.quirks):
         raise model_not_found(model)
+
+
+_PATHS = {"chat": "v1/chat/completions", "completion": "v1/completions", "embedding": "v1/embeddings"}
+_NOUNS = {"completion": "a completions", "embedding": "an embeddings"}
+
+
+def check_kind(model: str, kind: str, path: str) -> None:
+    """A model of the table that serves another endpoint gets the real API's 404 naming the endpoint it
+    belongs to (`This is a chat model and not supported in the v1/completions endpoint...`); ids outside
+    the table (a vLLM or llama.cpp model name) are served by every endpoint, as those servers do."""
+    info = known_models().get(model)
+    if info is None or info.kind == kind or (kind == "chat" and info.kind == "chat"):
+        return
+    if info.kind == "chat":
+        message = f"This is a chat model and not supported in the {path} endpoint. Did you mean to use v1/chat/completions?"
+    elif kind == "chat":
+        message = (f"This is not a chat model and thus not supported in the {path} endpoint. Did you mean to use "
+                   f"{_PATHS[info.kind]}?")
+    else:
+        message = (f"This is not {_NOUNS[kind]} model and thus not supported in the {path} endpoint. Did you mean "
+                   f"to use {_PATHS[info.kind]}?")
+    raise ApiError("not_found", message, param="model")

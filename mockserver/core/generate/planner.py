@@ -54,6 +54,8 @@ class Context:
     prompt_tokens: int | None = None
     """The request's prompt size when the caller has already counted it (the server counts once for
     the rate limiter and usage alike); None counts it here."""
+    recalled: Any = None
+    """What validation found in the server's stored state for this request (`Validated.recalled`)."""
 
 
 def _bias(request: Mapping[str, Any], encoding: str) -> tuple[frozenset[int], int | None]:

@@ -8,8 +8,10 @@ one. The HTTP shell applies the quirks named in `Config.quirks`, in the order of
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -164,6 +166,60 @@ def _varying_ids(chunks: list[Body]) -> list[Body]:
     return [{**chunk, "id": f"{chunk['id']}-{position}"} for position, chunk in enumerate(chunks)]
 
 
+def _without_default_limit(request: Body) -> Body:
+    """No `max_tokens` means no limit, instead of the legacy endpoint's 16."""
+    return request if request.get("max_tokens") is not None else {**request, "max_tokens": 4096}
+
+
+def _chat_shaped_logprobs(body: Body) -> Body:
+    """Legacy `logprobs` sent in the chat shape, `{"content": [{"token", "logprob", ...}]}`."""
+    def reshape(logprobs: Any) -> Any:
+        if not isinstance(logprobs, dict) or "tokens" not in logprobs:
+            return logprobs
+        return {"content": [{"token": token, "logprob": value} for token, value in
+                            zip(logprobs["tokens"], logprobs["token_logprobs"], strict=True)]}
+    return {**body, "choices": [{**choice, "logprobs": reshape(choice.get("logprobs"))}
+                                for choice in body.get("choices", ())]}
+
+
+def _each_float_vector(change: Callable[[list[float]], Any]) -> Callable[[Body], Body]:
+    def rewrite(body: Body) -> Body:
+        return {**body, "data": [{**item, "embedding": change(item["embedding"])}
+                                 if isinstance(item.get("embedding"), list) else item for item in body["data"]]}
+    return rewrite
+
+
+def _base64_as_float64(body: Body) -> Body:
+    """base64 embeddings encoded as little-endian float64 instead of float32."""
+    def recode(item: Body) -> Body:
+        value = item.get("embedding")
+        if not isinstance(value, str):
+            return item
+        floats = array("f", base64.b64decode(value))
+        return {**item, "embedding": base64.b64encode(array("d", floats).tobytes()).decode()}
+    return {**body, "data": [recode(item) for item in body["data"]]}
+
+
+def _chat_usage(usage: Any) -> Any:
+    if not isinstance(usage, dict) or "input_tokens" not in usage:
+        return usage
+    return {"prompt_tokens": usage["input_tokens"], "completion_tokens": usage["output_tokens"],
+            "total_tokens": usage["total_tokens"]}
+
+
+def _response_chat_usage(body: Body) -> Body:
+    return {**body, "usage": _chat_usage(body.get("usage"))}
+
+
+def _events_chat_usage(events: list[Body]) -> list[Body]:
+    return [{**event, "response": _response_chat_usage(event["response"])} if "response" in event else event
+            for event in events]
+
+
+def _without_completed(events: list[Body]) -> list[Body]:
+    return [event for event in events if event.get("type") != "response.completed"]
+
+
 def _without_done(events: list[bytes]) -> list[bytes]:
     return [event for event in events if event.strip() != b"data: [DONE]"]
 
@@ -179,11 +235,14 @@ class Quirk:
     error: Callable[[int, Body], tuple[int, Body]] | None = None
     """Rewrites an error reply's status and body."""
     chunks: Callable[[list[Body]], list[Body]] | None = None
-    """Rewrites the list of `chat.completion.chunk` objects of a streamed reply."""
+    """Rewrites the event objects of a streamed reply (`chat.completion.chunk`s, `text_completion`
+    chunks, Responses events)."""
     events: Callable[[list[bytes]], list[bytes]] | None = None
     """Rewrites the encoded server-sent events of a streamed reply."""
     any_model: bool = False
     """Answers every model id instead of 404 for unknown ones."""
+    endpoints: tuple[str, ...] | None = ("chat.completions",)
+    """The endpoints whose requests and replies it bends; None: every endpoint (errors, model ids)."""
 
 
 QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
@@ -203,13 +262,13 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("wrong_object", "`object` is `text_completion` instead of `chat.completion`.",
           body=_text_completion_object),
     Quirk("error_422", "invalid requests get 422 instead of 400 (FastAPI-style validation).",
-          error=_status(400, 422)),
+          error=_status(400, 422), endpoints=None),
     Quirk("error_500", "invalid requests get 500 (llama-cpp-python on malformed JSON and wrong types).",
-          error=_status(400, 500)),
-    Quirk("unwrapped_error", "error bodies lack the `{\"error\": ...}` wrapper.", error=_unwrapped),
-    Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code),
+          error=_status(400, 500), endpoints=None),
+    Quirk("unwrapped_error", "error bodies lack the `{\"error\": ...}` wrapper.", error=_unwrapped, endpoints=None),
+    Quirk("integer_error_code", "error `code` is the HTTP status as an integer (llama.cpp).", error=_integer_code, endpoints=None),
     Quirk("unknown_model_ok", "unknown model ids are answered with 200 (llama.cpp, llama-cpp-python).",
-          any_model=True),
+          any_model=True, endpoints=None),
     Quirk("seed_ignored", "the same seeded request gets a different reply every time.", body=_unseeded),
     Quirk("tool_arguments_object", "tool-call `arguments` is a JSON object instead of a string.",
           body=_each_message(_tool_arguments_as_objects)),
@@ -226,6 +285,24 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("chunk_ids_vary", "every chunk has a different `id`.", chunks=_varying_ids),
     Quirk("tool_deltas_repeat_id", "streamed tool-call deltas repeat id and name in every chunk "
           "(llama-cpp-python).", chunks=_repeat_tool_headers),
+    Quirk("echo_ignored", "completions: `echo` is ignored, the prompt is not returned.", request=_without("echo"),
+          endpoints=("completions",)),
+    Quirk("completion_logprobs_chat_shape", "completions: `logprobs` in the chat shape (`content` entries) "
+          "instead of the legacy parallel lists.", body=_chat_shaped_logprobs, endpoints=("completions",)),
+    Quirk("completion_default_unlimited", "completions: without `max_tokens` the text runs on instead of "
+          "stopping at the default 16 tokens.", request=_without_default_limit, endpoints=("completions",)),
+    Quirk("embedding_unnormalised", "embeddings: float vectors are not unit length.",
+          body=_each_float_vector(lambda vector: [2 * value for value in vector]), endpoints=("embeddings",)),
+    Quirk("embedding_dimensions_ignored", "embeddings: `dimensions` is ignored, vectors keep the model's length.",
+          request=_without("dimensions"), endpoints=("embeddings",)),
+    Quirk("embedding_base64_float64", "embeddings: base64 holds float64 values instead of float32.",
+          body=_base64_as_float64, endpoints=("embeddings",)),
+    Quirk("response_chat_usage", "responses: usage named as in chat (`prompt_tokens`, `completion_tokens`).",
+          body=_response_chat_usage, chunks=_events_chat_usage, endpoints=("responses",)),
+    Quirk("no_response_completed", "responses: the stream ends without `response.completed`.",
+          chunks=_without_completed, endpoints=("responses",)),
+    Quirk("max_output_tokens_ignored", "responses: `max_output_tokens` is ignored.",
+          request=_without("max_output_tokens"), endpoints=("responses",)),
 )}
 
 
@@ -233,24 +310,29 @@ def unknown(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - set(QUIRKS))
 
 
-def _active(names: Iterable[str]) -> list[Quirk]:
+CHAT = "chat.completions"
+
+
+def _active(names: Iterable[str], endpoint: str | None = None) -> list[Quirk]:
+    """The named quirks that act on `endpoint` (None: the quirks of every endpoint)."""
     if not names:
         return []
     chosen = set(names)
-    return [quirk for name, quirk in QUIRKS.items() if name in chosen]
+    return [quirk for name, quirk in QUIRKS.items() if name in chosen and (
+        endpoint is None or quirk.endpoints is None or endpoint in quirk.endpoints)]
 
 
-def apply_request(names: Iterable[str], request: Body) -> Body:
+def apply_request(names: Iterable[str], request: Body, endpoint: str = CHAT) -> Body:
     """Request quirks build new dicts, so the caller's request is never changed and needs no copy."""
     out = request
-    for quirk in _active(names):
+    for quirk in _active(names, endpoint):
         if quirk.request is not None:
             out = quirk.request(out)
     return out
 
 
-def apply_body(names: Iterable[str], body: Body) -> Body:
-    for quirk in _active(names):
+def apply_body(names: Iterable[str], body: Body, endpoint: str = CHAT) -> Body:
+    for quirk in _active(names, endpoint):
         if quirk.body is not None:
             body = quirk.body(body)
     return body
@@ -263,23 +345,28 @@ def apply_error(names: Iterable[str], status: int, body: Body) -> tuple[int, Bod
     return status, body
 
 
-def apply_chunks(names: Iterable[str], chunks: list[Body]) -> list[Body]:
-    for quirk in _active(names):
+def apply_chunks(names: Iterable[str], chunks: list[Body], endpoint: str = CHAT) -> list[Body]:
+    for quirk in _active(names, endpoint):
         if quirk.chunks is not None:
             chunks = quirk.chunks(chunks)
     return chunks
 
 
-def apply_events(names: Iterable[str], events: list[bytes]) -> list[bytes]:
-    for quirk in _active(names):
+def apply_events(names: Iterable[str], events: list[bytes], endpoint: str = CHAT) -> list[bytes]:
+    for quirk in _active(names, endpoint):
         if quirk.events is not None:
             events = quirk.events(events)
     return events
 
 
-def apply_stream(names: Iterable[str], chunks: list[Body]) -> list[bytes]:
+def apply_stream(names: Iterable[str], chunks: list[Body], endpoint: str = CHAT) -> list[bytes]:
     """A stream's chunk objects bent, then encoded and bent again as events (`[DONE]` included)."""
-    return apply_events(names, encode_stream(apply_chunks(names, chunks)))
+    return apply_events(names, encode_stream(apply_chunks(names, chunks, endpoint)), endpoint)
+
+
+def bends(names: Iterable[str], endpoint: str) -> bool:
+    """Whether any of the named quirks acts on `endpoint`'s requests or replies."""
+    return bool(_active(names, endpoint))
 
 
 def any_model(names: Iterable[str]) -> bool:

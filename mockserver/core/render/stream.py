@@ -151,7 +151,7 @@ def _fragment_length(delta: dict[str, Any]) -> int:
     return len(text)
 
 
-class _Obfuscator:
+class Obfuscator:
     """Padding that rounds each delta's text up to a block, so chunk sizes say little about tokens.
 
     The characters come from a fixed pool at an offset taken from the completion id: deterministic,
@@ -183,7 +183,7 @@ def _head(plan: CompletionPlan) -> dict[str, Any]:
 
 def _bodies(plan: CompletionPlan, options: StreamOptions) -> Iterator[tuple[list[dict[str, Any]], str | None]]:
     """What varies from chunk to chunk: its `choices` and its obfuscation padding (None when off)."""
-    obfuscate = _Obfuscator(plan.id) if options.include_obfuscation else None
+    obfuscate = Obfuscator(plan.id) if options.include_obfuscation else None
     for index, (delta, logprobs) in _interleave(plan):
         padding = obfuscate(_fragment_length(delta)) if obfuscate else None
         yield [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": None}], padding

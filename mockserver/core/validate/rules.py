@@ -21,9 +21,10 @@ from mockserver.core.validate.schemas import check_request_schemas
 
 
 @functools.cache
-def _integer_parameters() -> frozenset[str]:
-    properties = schema("chat_completion_request")["properties"]
-    return frozenset(name for name, node in properties.items() if "integer" in (node.get("type") or ()))
+def _integer_parameters(schema_name: str = "chat_completion_request") -> frozenset[str]:
+    properties = schema(schema_name)["properties"]
+    return frozenset(name for name, node in properties.items() if "integer" in (node.get("type") or ()) or any(
+        "integer" in (branch.get("type") or ()) for branch in node.get("anyOf", ()) if isinstance(branch, dict)))
 
 
 def _integer_error(name: str, value: float) -> ApiError:
@@ -37,11 +38,23 @@ def _integer_error(name: str, value: float) -> ApiError:
                     param=name, code="invalid_type")
 
 
-def _check_integers(body: Mapping[str, Any]) -> None:
+def check_token_lists(value: Any, name: str) -> None:
+    """Token ids (a list of them, or a list of such lists) that JSON Schema let through as integers but
+    were written as decimals (`[1.0]`): the real API refuses them, and a token id must be an integer."""
+    if not isinstance(value, list):
+        return
+    for index, item in enumerate(value):
+        if isinstance(item, list):
+            check_token_lists(item, f"{name}.[{index}]")
+        elif isinstance(item, float):
+            raise _integer_error(f"{name}.[{index}]", item)
+
+
+def check_integers(body: Mapping[str, Any], schema_name: str = "chat_completion_request") -> None:
     """JSON Schema counts 5.0 as an integer; the real API does not, and the generator slices and counts
     with these values. A float this large can only be an integer literal beyond 64 bits that the JSON
     parser widened, so it is reported as out of range rather than as a decimal."""
-    integers = _integer_parameters()
+    integers = _integer_parameters(schema_name)
     decimals = sorted(name for name, value in body.items() if isinstance(value, float) and name in integers)
     if decimals:
         raise _integer_error(decimals[0], body[decimals[0]])
@@ -56,7 +69,7 @@ def _check_logprobs(body: Mapping[str, Any]) -> None:
                               "'top_logprobs' is used.", "top_logprobs")
 
 
-def _check_stream_options(body: Mapping[str, Any]) -> None:
+def check_stream_options(body: Mapping[str, Any]) -> None:
     if body.get("stream_options") is not None and body.get("stream") is not True:
         raise invalid_request("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
                               "stream_options")
@@ -160,7 +173,7 @@ def _check_output_options(body: Mapping[str, Any]) -> None:
                            f"a value >= 1, but got {value} instead.", param=name)
 
 
-def _check_logit_bias(body: Mapping[str, Any]) -> None:
+def check_logit_bias(body: Mapping[str, Any]) -> None:
     for key, value in sorted((body.get("logit_bias") or {}).items()):
         if not (key.isascii() and key.isdigit()):
             raise invalid_request(f"Invalid key in 'logit_bias': {key}. Keys must be token ids (integers as "
@@ -198,15 +211,15 @@ def semantic_rules() -> tuple[tuple[Rule, frozenset[str] | None], ...]:
     that sends none of a rule's parameters cannot break it, so the rule is skipped: most requests send
     a handful of parameters, and running every rule on each was a tenth of a reply's cost."""
     return (
-        (_check_integers, frozenset({*_integer_parameters(), "logit_bias"})),
+        (check_integers, frozenset({*_integer_parameters(), "logit_bias"})),
         (_check_logprobs, frozenset({"top_logprobs"})),
-        (_check_stream_options, frozenset({"stream_options"})),
+        (check_stream_options, frozenset({"stream_options"})),
         (_check_tool_choice, frozenset({"tool_choice", "function_call"})),
         (_check_tool_messages, None),
         (check_request_schemas, frozenset({"tools", "functions", "response_format"})),
         (_check_output_options, frozenset({"n", "modalities", "prediction", "max_tokens", "max_completion_tokens"})),
         (_check_json_mode, frozenset({"response_format"})),
-        (_check_logit_bias, frozenset({"logit_bias"})),
+        (check_logit_bias, frozenset({"logit_bias"})),
         (_check_model_rules, frozenset({"max_tokens", "temperature"})),
         (check_output_limit, frozenset({"max_tokens", "max_completion_tokens"})),
     )
