@@ -2,8 +2,9 @@
 
 Everything that can change what happens to a request besides the request itself sits in `Controls`:
 rules and their counts, the rate-limit buckets, chaos, timing, the default fault, quirks, replay
-positions and the sequence number. `reset` returns all of it (sequence included) to the configured
-start, so a test's outcome never depends on the tests before it.
+positions, a gateway's cache, a guardrail proxy's deployments and the sequence number. `reset` returns all
+of it (sequence included) to the configured start, so a test's outcome never depends on the tests
+before it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from mockserver.contract.profiles import profiles
 from mockserver.controls.chaos import Chaos
 from mockserver.controls.config import Config
+from mockserver.controls.deployments import Deployments
 from mockserver.controls.faults import Fault
 from mockserver.controls.journal import Journal
 from mockserver.controls.ratelimit import KeyState, Limits
@@ -35,11 +38,28 @@ class Controls:
     replayed: Mapping[str, int] = field(default_factory=dict)
     sequence: int = 0
     """Requests decided since the start (or the last reset): chaos rolls and completion ids use it."""
+    cache: Mapping[bytes, bytes] = field(default_factory=dict)
+    """A gateway's stored replies by request key, the oldest first."""
+    deployments: Deployments = Deployments()
+    """The guardrail proxy's deployments, as last read."""
 
     @classmethod
     def start(cls, config: Config) -> Controls:
         return cls(rules=config.scenario.rules, strict=config.scenario.strict, limits=config.limits,
-                   chaos=config.chaos, timing=config.timing, fault=config.fault, quirks=config.quirks)
+                   chaos=config.chaos, timing=config.timing, fault=config.fault, quirks=config.quirks,
+                   deployments=config.deployments)
+
+
+CACHE_ENTRIES = 1024
+"""Replies a gateway's cache keeps; past that, the oldest go, as a cache with a size limit drops them."""
+
+
+def remember(controls: Controls, key: bytes, reply: bytes) -> Controls:
+    """The controls with `reply` stored under `key` in the gateway's cache."""
+    kept = {k: v for k, v in controls.cache.items() if k != key}
+    if len(kept) >= CACHE_ENTRIES:
+        kept = dict(list(kept.items())[len(kept) - CACHE_ENTRIES + 1:])
+    return replace(controls, cache={**kept, key: reply})
 
 
 class DoubleState:
@@ -54,8 +74,8 @@ class DoubleState:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the configured rules, limits, chaos, timing, fault and quirks, with an empty journal,
-        fresh counts, full buckets, and the sequence and arrival numbers at zero."""
+        """Back to the configured rules, limits, chaos, timing, fault, quirks and deployments, with an empty
+        journal and gateway cache, fresh counts, full buckets, and the sequence and arrival numbers at zero."""
         self.controls = Controls.start(self.config)
         self.options = self._options()
         self.arrivals = 0
@@ -70,7 +90,18 @@ class DoubleState:
         self.arrivals += 1
         return self.arrivals
 
-    def _options(self) -> ServeOptions:
-        """What validation and planning read of the settings, built once per change, not per request."""
-        return ServeOptions(profile=self.config.profile, context_windows=dict(self.config.context_windows),
-                            models=self.config.models, quirks=self.controls.quirks)
+    def _options(self) -> dict[str, ServeOptions]:
+        """What validation and planning read of the settings, per profile, built once per change, not per
+        request. A profile serves the server's models, else its own default ones; a gateway serves the
+        models its file configures."""
+        gateway = self.config.gateway_models
+        options = {}
+        for name, table in profiles().items():
+            models = self.config.models if self.config.models is not None else table.models
+            aliases: dict[str, str] = {}
+            cards: Mapping[str, Mapping[str, str]] = {}
+            if name == "watsonx-gateway" and gateway.models is not None:
+                models, aliases, cards = gateway.models, gateway.aliases, gateway.cards
+            options[name] = ServeOptions(profile=name, context_windows=dict(self.config.context_windows),
+                                         models=models, quirks=self.controls.quirks, aliases=aliases, cards=cards)
+        return options

@@ -21,6 +21,10 @@ class ServeOptions:
     models: tuple[str, ...] | None = None
     """When set, the only model ids served; others get 404 model_not_found."""
     quirks: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Model aliases a gateway maps back to model ids before serving a request."""
+    cards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Fields the model list shows for a model beyond the model table's (a gateway's alias and owner)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,8 @@ class Validated:
     prompt_tokens: int = 0
     cost: int = 0
     """Tokens the rate limiter charges: the prompt plus the completion the request may ask for."""
+    cache_key: bytes | None = None
+    """Where a gateway's cache stores the reply and serves it again; None when the request does not use it."""
 
     @property
     def streamed(self) -> bool:

@@ -27,7 +27,12 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.contract.errors import ApiError
 from mockserver.contract.fixtures import schema
+from mockserver.contract.profiles import parameter_schema
 
+SchemaKey = tuple[str, ...]
+"""Which schema judges a body: `("chat_completion_request",)`, or a profile's parameters for a route,
+`("profile", "vllm", "/chat/completions")`."""
+REQUEST: SchemaKey = ("chat_completion_request",)
 _DISCRIMINATORS = ("role", "type")
 _JSON_TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a decimal", "boolean": "a boolean",
@@ -35,15 +40,19 @@ _JSON_TYPE_NAMES = {
 }
 
 
+def _document(key: SchemaKey) -> dict[str, Any]:
+    return schema(key[0]) if len(key) == 1 else parameter_schema(key[1], key[2])
+
+
 @functools.cache
-def _fast_check() -> Callable[[Any], bool]:
+def _fast_check(key: SchemaKey) -> Callable[[Any], bool]:
     """Formats go unchecked, as in the explainer (and the real API): both must give the same verdict."""
-    return jsonschema_rs.validator_for(schema("chat_completion_request"), validate_formats=False).is_valid
+    return jsonschema_rs.validator_for(_document(key), validate_formats=False).is_valid
 
 
 @functools.cache
-def _explainer() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema("chat_completion_request"))
+def _explainer(key: SchemaKey) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_document(key))
 
 
 def param_path(parts: Iterable[Any]) -> str | None:
@@ -200,9 +209,9 @@ def _walk_minimum(node: Any) -> Iterator[int]:
 
 
 @functools.cache
-def _shortest_cut() -> int:
-    """No list of the request is cut shorter than the request schema's largest `minItems`."""
-    return max(1, *_walk_minimum(schema("chat_completion_request")))
+def _shortest_cut(key: SchemaKey) -> int:
+    """No list of the request is cut shorter than the schema's largest `minItems`."""
+    return max([1, *_walk_minimum(_document(key))])
 
 
 def _at(node: Any, path: Path) -> Any:
@@ -221,9 +230,10 @@ def _replaced(node: Any, path: Path, value: Any) -> Any:
     return copy
 
 
-def _shortest_failing(body: Any, path: Path, items: list[Any], fails: Callable[[Any], bool]) -> int:
-    """The shortest prefix of the list at `path` that keeps `body` failing (the whole list does)."""
-    low, high = _shortest_cut(), len(items)
+def _shortest_failing(body: Any, path: Path, items: list[Any], fails: Callable[[Any], bool], shortest: int) -> int:
+    """The shortest prefix of the list at `path` that keeps `body` failing (the whole list does), and
+    at least `shortest` long."""
+    low, high = shortest, len(items)
     probe = low
     while probe < high and not fails(_replaced(body, path, items[:probe])):
         low, probe = probe + 1, probe * 2
@@ -282,7 +292,7 @@ def _cut(body: Any, paths: Iterable[Path]) -> Any:
     return cut(body, trie) if trie else body
 
 
-def _shrunk(body: Any, fails: Callable[[Any], bool]) -> tuple[Any, dict[Path, int]]:
+def _shrunk(body: Any, fails: Callable[[Any], bool], shortest: int) -> tuple[Any, dict[Path, int]]:
     """A small body that fails for the same reason as `body`, and the index offset of each list that was
     cut to a window (keyed by the list's path in the small body).
 
@@ -315,7 +325,7 @@ def _shrunk(body: Any, fails: Callable[[Any], bool]) -> tuple[Any, dict[Path, in
         small = _cut(small, cut)
         for path in needed:
             items = _at(small, path)
-            end = _shortest_failing(small, path, items, fails)
+            end = _shortest_failing(small, path, items, fails, shortest)
             kept = items[:end]
             if end > _LONG_PREFIX:
                 window = items[end - _WINDOW:end]
@@ -330,13 +340,13 @@ def _unshifted(path: Sequence[Any], offsets: Mapping[Path, int]) -> list[Any]:
     return [part + offsets.get(tuple(path[:i]), 0) if isinstance(part, int) else part for i, part in enumerate(path)]
 
 
-def check_schema(body: Mapping[str, Any]) -> None:
+def check_schema(body: Mapping[str, Any], key: SchemaKey = REQUEST) -> None:
     """jsonschema has the last word: the fast check only spares valid requests the slow one. They differ
     at a few edges, such as an integer literal beyond 64 bits that the JSON parser widened to a float."""
-    valid = _fast_check()
+    valid = _fast_check(key)
     if valid(body):
         return
-    small, offsets = _shrunk(body, lambda candidate: not valid(candidate))
-    error = best_match(_explainer().iter_errors(small))
+    small, offsets = _shrunk(body, lambda candidate: not valid(candidate), _shortest_cut(key))
+    error = best_match(_explainer(key).iter_errors(small))
     if error is not None:
         raise _schema_error(error, body, offsets)
