@@ -85,7 +85,7 @@ def _high(text: str, label: str) -> float:
 
 
 _PII_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("url", "URL", re.compile(r"\bhttps?://[^\s'\"<>()]+|\bwww\.[^\s'\"<>()]+")),
+    ("url", "URL", re.compile(r"\b(?:https?://|www\.)[^\s'\"<>()]*[^\s'\"<>().,;:!?]")),
     ("pii", "EMAIL_ADDRESS", re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
     ("pii", "PHONE_NUMBER", re.compile(r"(?<![\w.])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w.])")),
     ("ip_address", "IP_ADDRESS", re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.])")),
