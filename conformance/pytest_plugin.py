@@ -26,6 +26,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, default=0, metavar="N")
     group.addoption("--conformance-only", action="append", default=[], metavar="GROUP",
                     help="run only this group of checks (repeatable)")
+    group.addoption("--conformance-profile", default="openai", metavar="NAME",
+                    help="judge the server as this compatibility profile (vllm, watsonx-gateway, enkrypt)")
+    group.addoption("--conformance-header", action="append", default=[], metavar="NAME:VALUE",
+                    help="extra request header (repeatable), e.g. the deployment a guardrail proxy needs")
 
 
 @pytest.fixture(scope="session")
@@ -37,4 +41,6 @@ def conformance_result(request: pytest.FixtureRequest) -> Iterator[RunResult]:
     yield run_suite(option("--conformance-url"), model=option("--conformance-model"),
                     api_key=option("--conformance-api-key"), max_examples=option("--conformance-max-examples"),
                     max_requests=option("--conformance-max-requests"), seed=option("--conformance-seed"),
-                    only=option("--conformance-only"))
+                    only=option("--conformance-only"), profile=option("--conformance-profile"),
+                    headers={name.strip(): value.strip() for name, _, value in
+                             (pair.partition(":") for pair in option("--conformance-header"))})

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from conformance.checks.outcome import clip
 from conformance.checks.stream import StreamChecker, StreamResult
+from mockserver.contract.profiles import DEFAULT_PROFILE, profile
 
 MAX_BODY = 8 * 1024 * 1024
 """Bytes read of one reply at most; a chat completion this suite asks for is a few kilobytes."""
@@ -89,6 +90,8 @@ class Client:
     max_requests: int = 400
     sent: int = 0
     max_body: int = MAX_BODY
+    profile: str = DEFAULT_PROFILE
+    """The compatibility profile the server is judged as: its key header, its schemas."""
     _strikes: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,11 +111,19 @@ class Client:
         kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         return kind(self._host, self._port, timeout=self.timeout)
 
+    @property
+    def key_header(self) -> str:
+        return profile(self.profile).auth.header
+
+    def _key_value(self, key: str) -> str:
+        scheme = profile(self.profile).auth.scheme
+        return f"{scheme} {key}" if scheme else key
+
     def _headers(self, auth: str | None) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
         key = self.api_key if auth is None else auth
         if key:
-            headers["Authorization"] = f"Bearer {key}"
+            headers[self.key_header] = self._key_value(key)
         headers.update(self.headers)
         return headers
 
@@ -126,7 +137,7 @@ class Client:
         self.sent += 1
         headers = self._headers(auth)
         if omit_auth:
-            headers.pop("Authorization", None)
+            headers.pop(self.key_header, None)
         deadline = time.monotonic() + self.timeout
         connection = self._connection()
         sockets: list[socket.socket] = []
@@ -206,7 +217,7 @@ class Client:
 
     def _read_stream(self, response: http.client.HTTPResponse, headers: dict[str, str],
                      request: Mapping[str, Any], deadline: float) -> Reply:
-        checker = StreamChecker(request)
+        checker = StreamChecker(request, self.profile)
         checker.start(headers.get("content-type"))
         kept = bytearray()
         pending = bytearray()
@@ -244,7 +255,7 @@ class Client:
             parts.append("-N")
         parts += [self.completions_url, "-H", "Content-Type: application/json"]
         if self.api_key:
-            parts += ["-H", "Authorization: Bearer $OPENAI_API_KEY"]
+            parts += ["-H", f"{self.key_header}: {self._key_value('$OPENAI_API_KEY')}"]
         for name, value in self.headers.items():
             parts += ["-H", f"{name}: {value}"]
         parts += ["-d", data]

@@ -17,9 +17,10 @@ from conformance import checks
 from conformance.checks import STREAM_RULES, CheckFailed, StreamResult, Violation
 from conformance.checks.outcome import clip
 from conformance.engine.client import Client, Reply
-from conformance.generate import coverage, invalid, requests
+from conformance.generate import coverage, invalid, profiles, requests
 from conformance.generate.coverage import Coverage, covering_examples
 from conformance.generate.invalid import InvalidCase
+from mockserver.contract.profiles import DEFAULT_PROFILE
 
 Outcome = tuple[str, Violation | None]
 WRONG_KEY = "sk-conformance-wrong-key-0000"
@@ -86,13 +87,16 @@ def _stream_outcomes(request: Mapping[str, Any], result: StreamResult) -> list[O
     return [(rule, violated.get(rule)) for rule in STREAM_RULES if rule in violated or applies.get(rule, True)]
 
 
-def judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
-    """Every single-reply check on one answer to a valid request, and the reply as a completion object."""
-    outcomes, completion = _judge_completion(request, reply)
+def judge_completion(request: Mapping[str, Any], reply: Reply,
+                     profile: str = DEFAULT_PROFILE) -> tuple[list[Outcome], dict[str, Any] | None]:
+    """Every single-reply check on one answer to a valid request (as `profile` keeps the contract), and
+    the reply as a completion object."""
+    outcomes, completion = _judge_completion(request, reply, profile)
     return _shown(outcomes, reply), completion
 
 
-def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
+def _judge_completion(request: Mapping[str, Any], reply: Reply,
+                      profile: str) -> tuple[list[Outcome], dict[str, Any] | None]:
     outcomes = _run("accepts_valid_request", checks.accepts_valid_request, request, reply.status,
                     reply.content_type)
     if outcomes[0][1] is not None:
@@ -108,28 +112,41 @@ def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Ou
     else:
         return outcomes + [("completion_schema", Violation("completion_schema", "a JSON object body",
                                                            _unreadable(reply)))], None
-    for check in checks.completion_checks(streamed):
-        outcomes += _run(check.__name__, check, request, completion)
+    for name, check in checks.completion_checks(streamed, profile):
+        outcomes += _run(name, check, request, completion)
     return outcomes, completion
 
 
 def probe_completion(client: Client, request: dict[str, Any]) -> list[Outcome]:
-    outcomes, _ = judge_completion(request, client.post_json(request))
+    outcomes, _ = judge_completion(request, client.post_json(request), client.profile)
     return outcomes
 
 
 def probe_consistency(client: Client, request: dict[str, Any]) -> list[Outcome]:
     """The request plain, streamed, and plain again: the outputs must agree."""
-    first_outcomes, first = judge_completion(request, client.post_json(request))
+    first_outcomes, first = judge_completion(request, client.post_json(request), client.profile)
     streamed_request = {**request, "stream": True, "stream_options": {"include_usage": True}}
-    stream_outcomes, streamed = judge_completion(streamed_request, client.post_json(streamed_request))
+    stream_outcomes, streamed = judge_completion(streamed_request, client.post_json(streamed_request), client.profile)
     stream_outcomes = [(name, replace(v, request=streamed_request) if v else None) for name, v in stream_outcomes]
-    again_outcomes, again = judge_completion(request, client.post_json(request))
+    again_outcomes, again = judge_completion(request, client.post_json(request), client.profile)
     outcomes = first_outcomes + stream_outcomes + again_outcomes
     if first is not None and streamed is not None:
         outcomes += _run("stream_matches_non_stream", checks.stream_matches_non_stream, request, first, streamed)
     if first is not None and again is not None:
         outcomes += _run("seed_reproducible", checks.seed_reproducible, request, first, again)
+    return outcomes
+
+
+def probe_cache(client: Client, request: dict[str, Any]) -> list[Outcome]:
+    """The request twice, in a cache scope (`filter`) of its own so the first is fresh: the second must be
+    the stored reply."""
+    scoped = {**request, "cache": {**request["cache"], "filter": {"conformance_request": client.sent}}}
+    first_outcomes, first = judge_completion(scoped, client.post_json(scoped), client.profile)
+    again_outcomes, again = judge_completion(scoped, client.post_json(scoped), client.profile)
+    outcomes = [(name, replace(v, request=scoped) if v else None) for name, v in first_outcomes + again_outcomes]
+    if first is not None and again is not None:
+        outcomes += [(name, replace(v, request=scoped) if v else None) for name, v in
+                     _run("gateway_cache_served", checks.gateway_cache_served, scoped, first, again)]
     return outcomes
 
 
@@ -152,7 +169,7 @@ def probe_error(client: Client, case: InvalidCase) -> list[Outcome]:
     outcomes = _run("error_not_5xx", checks.error_not_5xx, reply.status, reply.body)
     outcomes += _run(status_name, status_check, reply.status, reply.body)
     if reply.status >= 400:
-        outcomes += _run("error_envelope", checks.error_envelope, reply.status, reply.body)
+        outcomes += _run("error_envelope", checks.error_envelope, reply.status, reply.body, client.profile)
     return _shown(outcomes, reply)
 
 
@@ -177,6 +194,8 @@ class Group:
     needs_auth: bool = False
     example_scale: int = 1
     """Examples per `--max-examples`: cheap groups with many distinct rules (errors) get more."""
+    profile: str | None = None
+    """The compatibility profile whose runs include the group (what it adds); None: every run."""
 
     def parts(self, model: str) -> dict[str, Part]:
         """The group's parts by where their failures are reported: the group, or "group: part"."""
@@ -230,4 +249,14 @@ GROUPS: dict[str, Group] = {group.name: group for group in (
           probe_error, coverage.error_parts, example_scale=3),
     Group("auth", "missing or wrong API key (with --require-auth)", invalid.auth_requests, probe_error,
           coverage.AUTH, needs_auth=True),
+    Group("vllm", "vLLM's guided decoding and sampling extensions (with --profile vllm)",
+          lambda model: {"guided decoding": profiles.vllm_guided_requests(model),
+                         "sampling": profiles.vllm_sampling_requests(model)},
+          probe_completion, lambda: {"guided decoding": profiles.VLLM_GUIDED, "sampling": profiles.VLLM_SAMPLING},
+          profile="vllm"),
+    Group("watsonx", "the watsonx.ai gateway's cache and router (with --profile watsonx-gateway)",
+          profiles.watsonx_cache_requests, probe_cache, profiles.WATSONX_CACHE, requests_per_example=2,
+          profile="watsonx-gateway"),
+    Group("enkrypt", "the Enkrypt AI proxy's detections (with --profile enkrypt)", profiles.enkrypt_requests,
+          probe_completion, profiles.ENKRYPT, profile="enkrypt"),
 )}

@@ -226,6 +226,8 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
     Quirk("chunk_ids_vary", "every chunk has a different `id`.", chunks=_varying_ids),
     Quirk("tool_deltas_repeat_id", "streamed tool-call deltas repeat id and name in every chunk "
           "(llama-cpp-python).", chunks=_repeat_tool_headers),
+    Quirk("guided_choice_ignored", "vLLM's `guided_choice` is accepted and ignored: the reply is free text.",
+          request=_without("guided_choice")),
 )}
 
 
