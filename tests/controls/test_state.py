@@ -73,3 +73,15 @@ def test_journal_holds_a_bounded_amount_of_body_bytes() -> None:
         journal.add(Arrival(number, f"req_{number}", "POST", URL("/"), {}, b"y" * 100, None, 200, 1.0))
     assert len(journal) == 10
     assert all(entry.body == "y" * 100 for entry in journal.entries())
+
+
+def test_a_gateways_cache_keeps_the_newest_entries() -> None:
+    from mockserver.controls.state import CACHE_ENTRIES, Controls, remember
+
+    controls = Controls()
+    for number in range(CACHE_ENTRIES + 5):
+        controls = remember(controls, number.to_bytes(4, "big"), b"reply %d" % number)
+    assert len(controls.cache) == CACHE_ENTRIES
+    assert min(controls.cache) == (5).to_bytes(4, "big") and controls.cache[(CACHE_ENTRIES + 4).to_bytes(4, "big")]
+    again = remember(controls, (5).to_bytes(4, "big"), b"newer")
+    assert list(again.cache)[-1] == (5).to_bytes(4, "big") and again.cache[(5).to_bytes(4, "big")] == b"newer"

@@ -162,3 +162,79 @@ def test_cli_profile_flag() -> None:
         config_from_args(["--profile", "tgi"])
     with pytest.raises(ValueError):
         Config(profile="tgi")
+
+
+def _text(reply: dict) -> str:
+    return reply["choices"][0]["message"]["content"]
+
+
+def test_min_tokens_runs_the_reply_on(vllm_url: str) -> None:
+    plain = ok(vllm_url, {"model": MODEL, "messages": USER})
+    longer = ok(vllm_url, {"model": MODEL, "messages": USER, "min_tokens": plain["usage"]["completion_tokens"] + 30})
+    assert _text(longer).startswith(_text(plain)) and len(_text(longer)) > len(_text(plain))
+    assert longer["usage"]["completion_tokens"] >= plain["usage"]["completion_tokens"] + 30
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "min_tokens": 9, "max_tokens": 8})
+    assert status == 400 and reply["error"]["param"] == "min_tokens"
+
+
+def test_ignore_eos_runs_to_the_limit(vllm_url: str) -> None:
+    reply = ok(vllm_url, {"model": MODEL, "messages": USER, "ignore_eos": True, "max_tokens": 150})
+    assert reply["usage"]["completion_tokens"] == 150 and reply["choices"][0]["finish_reason"] == "length"
+
+
+def test_stop_strings_report_their_stop_reason(vllm_url: str) -> None:
+    plain = _text(ok(vllm_url, {"model": MODEL, "messages": USER}))
+    stop = plain.split(" ")[2]
+    cut = ok(vllm_url, {"model": MODEL, "messages": USER, "stop": [stop]})
+    kept = ok(vllm_url, {"model": MODEL, "messages": USER, "stop": [stop], "include_stop_str_in_output": True})
+    assert cut["choices"][0]["stop_reason"] == kept["choices"][0]["stop_reason"] == stop
+    assert stop not in _text(cut) and _text(kept) == _text(cut) + stop and plain.startswith(_text(kept))
+    assert ok(vllm_url, {"model": MODEL, "messages": USER})["choices"][0]["stop_reason"] is None
+
+
+def test_stop_token_ids_end_the_reply_on_that_token(vllm_url: str) -> None:
+    full = ok(vllm_url, {"model": MODEL, "messages": USER, "return_token_ids": True})["choices"][0]
+    target = full["token_ids"][5]
+    first = full["token_ids"].index(target)
+    choice = ok(vllm_url, {"model": MODEL, "messages": USER, "stop_token_ids": [target], "return_token_ids": True})[
+        "choices"][0]
+    assert choice["token_ids"] == full["token_ids"][:first + 1]
+    assert choice["stop_reason"] == target and choice["finish_reason"] == "stop"
+
+
+def test_bad_words_are_never_written(vllm_url: str) -> None:
+    words = _text(ok(vllm_url, {"model": MODEL, "messages": USER})).rstrip(".!").split(" ")
+    banned = sorted({word.lower().strip(".!,") for word in words if len(word) > 4})[:3]
+    text = _text(ok(vllm_url, {"model": MODEL, "messages": USER, "bad_words": banned})).lower()
+    assert not [word for word in banned if re.search(rf"\b{word}\b", text)]
+
+
+def test_allowed_token_ids_make_the_whole_reply(vllm_url: str) -> None:
+    allowed = [791, 3074, 13]
+    choice = ok(vllm_url, {"model": MODEL, "messages": USER, "allowed_token_ids": allowed, "return_token_ids": True})[
+        "choices"][0]
+    assert choice["token_ids"] and set(choice["token_ids"]) <= set(allowed)
+    status, reply = api_post(vllm_url, {"model": MODEL, "messages": USER, "allowed_token_ids": [10**7]})
+    assert status == 400 and reply["error"]["param"] == "allowed_token_ids.[0]"
+
+
+def test_truncate_prompt_tokens_caps_the_prompt(vllm_url: str) -> None:
+    long = [{"role": "user", "content": "word " * 200}]
+    full = ok(vllm_url, {"model": MODEL, "messages": long})["usage"]["prompt_tokens"]
+    capped = ok(vllm_url, {"model": MODEL, "messages": long, "truncate_prompt_tokens": 50, "return_token_ids": True})
+    assert full > 50 and capped["usage"]["prompt_tokens"] == len(capped["prompt_token_ids"]) == 50
+
+
+def test_sampling_extensions_shape_the_text_like_temperature(vllm_url: str) -> None:
+    texts = {_text(ok(vllm_url, {"model": MODEL, "messages": USER, **extra}))
+             for extra in ({}, {"top_k": 5}, {"min_p": 0.2}, {"repetition_penalty": 1.3})}
+    assert len(texts) == 4
+    assert _text(ok(vllm_url, {"model": MODEL, "messages": USER, "top_k": 5})) == _text(
+        ok(vllm_url, {"model": MODEL, "messages": USER, "top_k": 5}))
+
+
+def test_models_vllm_does_not_serve_get_its_404(vllm_url: str) -> None:
+    status, reply = api_post(vllm_url, {"model": "gpt-4o", "messages": USER})
+    assert status == 404 and reply["error"] == {
+        "message": "The model `gpt-4o` does not exist or you do not have access to it.", "type": "NotFoundError",
+        "param": None, "code": 404}
