@@ -5,8 +5,8 @@ import { Gateway } from "@ibm-cloud/watsonx-ai/gateway";
 import { BearerTokenAuthenticator, NoAuthAuthenticator } from "@ibm-cloud/watsonx-ai/authentication";
 import { MODEL, check, main, test } from "./harness.mjs";
 
-const NOT_SERVED = "mock: the /completions and /embeddings endpoints are not served yet (404 at /ml/gateway/v1); " +
-  "the gateway serves them as soon as they are";
+// /ml/gateway/v1/completions and /embeddings answer 404 until the mock has those endpoints.
+const NOT_SERVED = "endpoint not served yet";
 const HI = [{ role: "user", content: "Say hello to the gateway." }];
 const gateway = (mock, authenticator = new BearerTokenAuthenticator({ bearerToken: "wx-token" })) =>
   new Gateway({ version: "2025-01-01", serviceUrl: mock.root, authenticator });
