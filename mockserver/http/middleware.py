@@ -8,7 +8,6 @@ every response, streamed ones included.
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -67,25 +66,27 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every failure leaves as the error envelope of the profile that answers the path; nothing leaks a
     traceback to the client."""
-    state = request.app[STATE_KEY]
-    trace = TRACE.get()
-    answer = functools.partial(error_response, quirks=state.controls.quirks,
-                               profile_name=state.config.profile_for(request.path),
-                               trace=trace.request_id if trace is not None else "")
     try:
         return await handler(request)
     except ApiError as exc:
-        return answer(exc)
+        return _answer(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return answer(_http_error(exc, request))
+        return _answer(request, _http_error(exc, request))
     except ConnectionResetError:
         log.debug("client hung up while sending its request")
         return web.Response(status=499)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return answer(ApiError("server_error", "The server had an error while processing your request."))
+        return _answer(request, ApiError("server_error", "The server had an error while processing your request."))
+
+
+def _answer(request: web.Request, error: ApiError) -> web.Response:
+    state = request.app[STATE_KEY]
+    trace = TRACE.get()
+    return error_response(error, state.controls.quirks, state.config.profile_for(request.path),
+                          trace.request_id if trace is not None else "")
 
 
 async def _body_bytes(request: web.Request, limit: int) -> bytes | None:

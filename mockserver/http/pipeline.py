@@ -33,7 +33,6 @@ from mockserver.controls.state import DoubleState, remember
 from mockserver.controls.timing import Timing, event_delays, generation_seconds, parse_timing
 from mockserver.core.endpoints import Endpoint
 from mockserver.core.gateways import GATEWAYS, Forced
-from mockserver.core.gateways.watsonx import served_from_cache
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
@@ -131,19 +130,20 @@ def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
         trace = TRACE.get()
         if trace is not None:
             trace.verdict, trace.rule = decision.verdict, decision.rule
+        admission = None
+        if gateway is not None and gateway.admit is not None:
+            # A gateway in front of the model refuses before anything behind it (a rule's answer) happens.
+            _refresh_deployments(request, state)
+            admission = gateway.admit(state.controls.deployments.table, request.headers, validated.request,
+                                      decision.detections or Forced())
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.error is not None:
             raise decision.error
         if decision.recorded is not None:
             return await _send_recorded(request, decision.recorded, config.replay_timing)
-        if decision.cached is not None:
-            return await send_body(request, served_from_cache(decision.cached), 0.0, fault)
-        admission = None
-        if gateway is not None and gateway.admit is not None:
-            _refresh_deployments(request, state)
-            admission = gateway.admit(state.controls.deployments.table, request.headers, validated.request,
-                                      decision.detections or Forced())
+        if decision.cached is not None and gateway is not None and gateway.from_cache is not None:
+            return await send_body(request, gateway.from_cache(decision.cached), 0.0, fault)
         quirks = state.controls.quirks
         context = Context(server_seed=config.seed, sequence=decision.sequence,
                           created=config.clock if config.clock is not None else int(time.time()),

@@ -2,15 +2,14 @@
 
 The wrapper takes the profile's parameters out of the body and checks them (`core.validate.profiles`),
 lets the endpoint validate the rest against the contract, and hands both to the planner; it resolves a
-gateway's model aliases first, works out the prompt a profile's parameters add to or cut from, and keys a
-gateway's cache. Chat completions under vLLM are written by vLLM's writers (`core.render.vllm`); every
+gateway's model aliases first, works out the prompt a profile's parameters add to or cut from, and keys
+the request for a gateway's cache when it enables one. Chat completions under vLLM are written by vLLM's writers (`core.render.vllm`); every
 other endpoint keeps its own writers, so an endpoint added to `ENDPOINTS` is served under every profile
 that lists its route without code of its own.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -21,6 +20,7 @@ from mockserver.contract.models import model_info
 from mockserver.contract.profiles import DEFAULT_PROFILE
 from mockserver.contract.request import completion_limit
 from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated
+from mockserver.core.gateways.watsonx import cache_key
 from mockserver.core.generate.vendor import vllm_prompt_tokens
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render import quirks, vllm
@@ -28,17 +28,6 @@ from mockserver.core.validate.limits import check_room
 from mockserver.core.validate.profiles import PROFILES, split_parameters
 
 CHAT_ROUTE = "/chat/completions"
-
-
-def cache_key(request: Mapping[str, Any]) -> bytes | None:
-    """A gateway cache's key for a request that enables the cache: everything it asks but the cache
-    settings, and the cache's `filter`, which scopes the entries a request may be served from."""
-    cache = request.get("cache") or {}
-    if not cache.get("enabled"):
-        return None
-    asked = {k: v for k, v in request.items() if k != "cache"}
-    material = orjson.dumps([asked, cache.get("filter")], option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(material, digest_size=16).digest()
 
 
 def _resolve_alias(body: Any, options: ServeOptions) -> Any:

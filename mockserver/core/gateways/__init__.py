@@ -26,7 +26,9 @@ class Gateway:
     finish: Finish
     """The reply as the client gets it, from what `admit` returned, the written reply and its route."""
     admit: Admit | None = None
-    """Before planning: raises the gateway's refusal, or returns what `finish` needs to know."""
+    """Before the model: raises the gateway's refusal, or returns what `finish` needs to know."""
+    from_cache: Callable[[bytes], bytes] | None = None
+    """A reply the gateway's cache stored, as it is sent again."""
 
 
 def _enkrypt_finish(admission: enkrypt.Admission, rendered: Reply, route: str) -> Reply:
@@ -34,7 +36,7 @@ def _enkrypt_finish(admission: enkrypt.Admission, rendered: Reply, route: str) -
 
 
 GATEWAYS: dict[str, Gateway] = {
-    watsonx.NAME: Gateway(finish=watsonx.finish),
+    watsonx.NAME: Gateway(finish=watsonx.finish, from_cache=watsonx.served_from_cache),
     enkrypt.NAME: Gateway(finish=_enkrypt_finish, admit=enkrypt.admit),
 }
 
