@@ -23,17 +23,16 @@ GUIDED_PATTERNS = (r"[0-9]{3}-[0-9]{4}", r"(yes|no|maybe)", r"[a-z]+( [a-z]+){0,
 _EMAILS = ("ada@example.com", "grace.hopper@navy.example.org", "j.doe@mail.example.net")
 
 
-def _bounds(profile_name: str, name: str) -> tuple[float, float]:
-    schema = profile(profile_name).parameters_for(ROUTE)[name].schema
-    low = schema.get("minimum", schema.get("exclusiveMinimum"))
-    return low, schema.get("maximum", 2 if low is not None and low >= 0 else 100)
+def _schema(profile_name: str, name: str) -> Mapping[str, Any]:
+    return profile(profile_name).parameters_for(ROUTE)[name].schema
 
 
 def _scaled(profile_name: str, name: str, step: float) -> st.SearchStrategy[float]:
-    low, high = _bounds(profile_name, name)
-    first = round(low / step) + (1 if "exclusiveMinimum" in profile(profile_name).parameters_for(ROUTE)[name].schema
-                                 else 0)
-    return st.integers(first, round(high / step)).map(lambda i: round(i * step, 6))
+    """Multiples of `step` within the parameter's bounds (an exclusive minimum left out)."""
+    schema = _schema(profile_name, name)
+    exclusive = "exclusiveMinimum" in schema
+    first = round(schema["exclusiveMinimum" if exclusive else "minimum"] / step) + int(exclusive)
+    return st.integers(first, round(schema["maximum"] / step)).map(lambda i: round(i * step, 6))
 
 
 @functools.cache
@@ -55,9 +54,8 @@ def vllm_guided_requests(model: str) -> st.SearchStrategy[Request]:
 @for_model
 def vllm_sampling_requests(model: str) -> st.SearchStrategy[Request]:
     """vLLM's sampling extensions, within the bounds the profile gives them."""
-    low, _ = _bounds("vllm", "top_k")
     return chat_request(model, conversation(), optional={
-        "top_k": st.integers(int(low), 50),
+        "top_k": st.integers(_schema("vllm", "top_k")["minimum"], 50),
         "min_p": _scaled("vllm", "min_p", 0.05),
         "repetition_penalty": _scaled("vllm", "repetition_penalty", 0.25),
         "min_tokens": st.integers(0, 4),

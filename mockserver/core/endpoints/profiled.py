@@ -3,9 +3,10 @@
 The wrapper takes the profile's parameters out of the body and checks them (`core.validate.profiles`),
 lets the endpoint validate the rest against the contract, and hands both to the planner; it resolves a
 gateway's model aliases first, works out the prompt a profile's parameters add to or cut from, and keys
-the request for a gateway's cache when it enables one. Chat completions under vLLM are written by vLLM's writers (`core.render.vllm`); every
-other endpoint keeps its own writers, so an endpoint added to `ENDPOINTS` is served under every profile
-that lists its route without code of its own.
+the request for a gateway's cache when it enables one. Chat completions under a profile with vLLM's
+stream style are written by vLLM's writers (`core.render.vllm`); every other endpoint keeps its own
+writers, so an endpoint added to `ENDPOINTS` is served under every profile that lists its route without
+code of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 
 from mockserver.contract.models import model_info
-from mockserver.contract.profiles import DEFAULT_PROFILE
+from mockserver.contract.profiles import DEFAULT_PROFILE, profile
 from mockserver.contract.request import completion_limit
 from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated
 from mockserver.core.gateways.watsonx import cache_key
@@ -61,7 +62,7 @@ def profiled(endpoint: Endpoint, profile_name: str) -> Endpoint:
         request = {**validated.request, **extras}
         rules(request)
         prompt = validated.prompt_tokens
-        if profile_name == "vllm" and ("documents" in extras or "truncate_prompt_tokens" in extras):
+        if "documents" in extras or "truncate_prompt_tokens" in extras:
             prompt = vllm_prompt_tokens(request, prompt)
             model = request["model"]
             check_room(prompt, completion_limit(request),
@@ -69,6 +70,6 @@ def profiled(endpoint: Endpoint, profile_name: str) -> Endpoint:
         return Validated(request, prompt, validated.cost - validated.prompt_tokens + prompt, cache_key(request))
 
     wrapped = replace(endpoint, validate=validate)
-    if profile_name == "vllm" and route == CHAT_ROUTE:
+    if profile(profile_name).stream == "vllm" and route == CHAT_ROUTE:
         wrapped = replace(wrapped, body=_vllm_body, stream=_vllm_stream)
     return wrapped

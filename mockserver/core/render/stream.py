@@ -142,8 +142,7 @@ def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
 
 
 def _fragment_length(delta: dict[str, Any]) -> int:
-    text = (delta.get("content") or delta.get("refusal") or delta.get("reasoning")
-            or delta.get("audio", {}).get("transcript") or "")
+    text = delta.get("content") or delta.get("refusal") or delta.get("audio", {}).get("transcript") or ""
     for call in delta.get("tool_calls") or ():
         text += call.get("function", {}).get("arguments", "") + call.get("custom", {}).get("input", "")
     if "function_call" in delta:

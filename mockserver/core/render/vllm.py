@@ -54,6 +54,8 @@ def _message(choice: ChoicePlan) -> dict[str, Any]:
         message["refusal"] = choice.refusal
     if choice.reasoning_content_tokens is not None:
         message["reasoning"] = choice.reasoning_content
+    if choice.audio is not None:
+        message["audio"] = choice.audio
     if choice.function_call is not None:
         message["function_call"] = {"name": choice.function_call.name, "arguments": choice.function_call.arguments}
     if choice.tool_calls:
@@ -98,8 +100,7 @@ def _head(plan: CompletionPlan) -> dict[str, Any]:
 
 def _vllm_delta(delta: Mapping[str, Any]) -> dict[str, Any]:
     """An OpenAI delta in vLLM's words: no `refusal: null` beside the content."""
-    out = {key: value for key, value in delta.items() if not (key == "refusal" and value is None)}
-    return out
+    return {key: value for key, value in delta.items() if not (key == "refusal" and value is None)}
 
 
 def _logprobs_slot(slot: Mapping[str, Any] | None) -> dict[str, Any] | None:
