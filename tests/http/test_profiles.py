@@ -238,3 +238,11 @@ def test_models_vllm_does_not_serve_get_its_404(vllm_url: str) -> None:
     assert status == 404 and reply["error"] == {
         "message": "The model `gpt-4o` does not exist or you do not have access to it.", "type": "NotFoundError",
         "param": None, "code": 404}
+
+
+def test_documents_count_against_the_context_window() -> None:
+    documents = [{"title": "Long", "text": "tide " * 400}]
+    with MockServer(Config(profile="vllm", context_windows=((MODEL, 300),))) as running:
+        assert ok(running.base_url, {"model": MODEL, "messages": USER})
+        status, reply = api_post(running.base_url, {"model": MODEL, "messages": USER, "documents": documents})
+    assert status == 400 and reply["error"]["message"].startswith("This model's maximum context length is 300")
