@@ -8,6 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from mockserver.contract.profiles import profiles
+
 from conformance import report
 from conformance.engine.client import MAX_BODY, ServerUnreachable
 from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
@@ -16,7 +18,6 @@ from conformance.engine.mock import quirk_names
 from conformance.engine.result import RunResult
 from conformance.engine.runner import ROUNDS, SHRINK_ALLOWANCE, estimate
 from conformance.engine.session import run_suite
-from mockserver.contract.profiles import profiles
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

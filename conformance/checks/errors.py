@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mockserver.contract import error_kind
+from mockserver.contract.profiles import DEFAULT_PROFILE
+
 from conformance.checks.catalogue import register
 from conformance.checks.outcome import clip, fail, seen_status
 from conformance.checks.schemas import schema_error
-from mockserver.contract import error_kind
-from mockserver.contract.profiles import DEFAULT_PROFILE
 
 
 @register("errors")

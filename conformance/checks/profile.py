@@ -11,13 +11,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from conformance.checks.catalogue import register
-from conformance.checks.outcome import fail
-from conformance.checks.schemas import schema_error, subschema_error
 from mockserver.contract import FINISH_STOP
 from mockserver.contract.profiles import DEFAULT_PROFILE, profiles
 from mockserver.contract.profiles import profile as profile_table
 from mockserver.contract.request import last_user_text
+
+from conformance.checks.catalogue import register
+from conformance.checks.outcome import fail
+from conformance.checks.schemas import schema_error, subschema_error
 
 Request = Mapping[str, Any]
 Completion = Mapping[str, Any]

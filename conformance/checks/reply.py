@@ -15,19 +15,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT
+from mockserver.contract.profiles import DEFAULT_PROFILE
+from mockserver.contract.request import (allowed_tools, completion_limit, named_tool, stop_list, tool_choice_mode,
+                                         tools_of_kind)
+
 from conformance.checks.catalogue import CATALOGUE, register
 from conformance.checks.outcome import clip, fail, seen_status
 from conformance.checks.schemas import schema_error, subschema_error
-from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT
-from mockserver.contract.profiles import DEFAULT_PROFILE
-from mockserver.contract.request import (
-    allowed_tools,
-    completion_limit,
-    named_tool,
-    stop_list,
-    tool_choice_mode,
-    tools_of_kind,
-)
 
 Request = Mapping[str, Any]
 Completion = Mapping[str, Any]

@@ -12,11 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.outcome import Violation, clip
-from conformance.checks.schemas import schema_error
 from mockserver.contract import TOOL_CALL_TEXT
 from mockserver.contract.profiles import DEFAULT_PROFILE
 from mockserver.contract.sse import Event, EventReader, Malformed
+
+from conformance.checks.outcome import Violation, clip
+from conformance.checks.schemas import schema_error
 
 STREAM_RULES: dict[str, str] = {
     "stream_content_type": "A streamed reply is sent as `text/event-stream`.",

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from mockserver.contract.profiles import DEFAULT_PROFILE, profile
+
 from conformance.checks.outcome import clip
 from conformance.checks.stream import StreamChecker, StreamResult
-from mockserver.contract.profiles import DEFAULT_PROFILE, profile
 
 MAX_BODY = 8 * 1024 * 1024
 """Bytes read of one reply at most; a chat completion this suite asks for is a few kilobytes."""

@@ -13,6 +13,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from mockserver.contract.profiles import DEFAULT_PROFILE
+
 from conformance import checks
 from conformance.checks import STREAM_RULES, CheckFailed, StreamResult, Violation
 from conformance.checks.outcome import clip
@@ -20,7 +22,6 @@ from conformance.engine.client import Client, Reply
 from conformance.generate import coverage, invalid, profiles, requests
 from conformance.generate.coverage import Coverage, covering_examples
 from conformance.generate.invalid import InvalidCase
-from mockserver.contract.profiles import DEFAULT_PROFILE
 
 Outcome = tuple[str, Violation | None]
 WRONG_KEY = "sk-conformance-wrong-key-0000"

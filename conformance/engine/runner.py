@@ -15,6 +15,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
+from mockserver.contract import model_info
+from mockserver.contract.profiles import DEFAULT_PROFILE
+
 from conformance.checks import CATALOGUE
 from conformance.checks.outcome import failure_type
 from conformance.engine.client import BudgetExhausted, Client, ServerUnreachable, ServerUnresponsive
@@ -22,8 +25,6 @@ from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES
 from conformance.engine.groups import GROUPS, Group, Outcome, Part
 from conformance.engine.result import CheckRecord, Failure, GroupRecord, RunResult
 from conformance.generate.invalid import InvalidCase
-from mockserver.contract import model_info
-from mockserver.contract.profiles import DEFAULT_PROFILE
 
 WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""

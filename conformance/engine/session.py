@@ -8,6 +8,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from mockserver.contract.profiles import DEFAULT_PROFILE, profiles
+from mockserver.contract.profiles import profile as profile_table
+
 from conformance.checks.outcome import clip
 from conformance.engine.client import Client, ServerUnreachable
 from conformance.engine.defaults import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_REQUESTS
@@ -15,8 +18,6 @@ from conformance.engine.groups import Group
 from conformance.engine.mock import running_mock
 from conformance.engine.result import GroupRecord, RunResult
 from conformance.engine.runner import Options, Progress, Runner, selected_groups
-from mockserver.contract.profiles import DEFAULT_PROFILE, profiles
-from mockserver.contract.profiles import profile as profile_table
 
 MOCK_MODEL = "gpt-4o-mini"
 MOCK_KEY = "sk-conformance-mock"

@@ -13,9 +13,10 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from mockserver.contract.profiles import profile
+
 from conformance.generate.coverage import Coverage
 from conformance.generate.requests import WORDS, Request, chat_request, conversation, for_model, object_schema, text
-from mockserver.contract.profiles import profile
 
 ROUTE = "/chat/completions"
 GUIDED_PATTERNS = (r"[0-9]{3}-[0-9]{4}", r"(yes|no|maybe)", r"[a-z]+( [a-z]+){0,3}", r"v[0-9]\.[0-9]{1,2}")

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import openai
-from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
-from harness import API_KEY, MODEL, Mock, case, main
+from agents import (Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool,
+                    set_tracing_disabled)
 from pydantic import BaseModel
+
+from harness import API_KEY, MODEL, Mock, case, main
 
 set_tracing_disabled(True)  # traces would be uploaded to OpenAI
 

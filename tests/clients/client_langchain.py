@@ -4,11 +4,12 @@ structured-output methods, usage metadata, retries and errors."""
 from __future__ import annotations
 
 import openai
-from harness import API_KEY, MODEL, Mock, case, main
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 from pydantic import BaseModel
+
+from harness import API_KEY, MODEL, Mock, case, main
 
 
 class Person(BaseModel):
