@@ -98,10 +98,12 @@ _PII_PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
 def _pii(texts: Texts, forced: bool) -> tuple[dict[str, Any], int]:
     found: dict[str, dict[str, str]] = {"pii": {}, "secrets": {}, "ip_address": {}, "url": {}}
     for group, label, pattern in _PII_PATTERNS:
+        values: list[str] = []
         for match in pattern.finditer(texts.text):
-            value = match.group("value") or match.group(0) if "value" in pattern.groupindex else match.group(0)
-            if value not in found[group].values():
-                found[group][f"<{label}_{sum(1 for key in found[group] if key.startswith(f'<{label}_'))}>"] = value
+            value = match.groupdict().get("value") or match.group(0)
+            if value not in values:
+                values.append(value)
+        found[group].update({f"<{label}_{number}>": value for number, value in enumerate(values)})
     if forced and not any(found.values()):
         found["pii"]["<PERSON_0>"] = FORCED
     return found, int(any(found.values()))
