@@ -16,6 +16,7 @@ from conformance.engine.mock import quirk_names
 from conformance.engine.result import RunResult
 from conformance.engine.runner import ROUNDS, SHRINK_ALLOWANCE, Options, estimate
 from conformance.engine.session import run_suite
+from mockserver.contract.profiles import profiles
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -61,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--markdown", metavar="PATH", help="write a Markdown feature matrix")
     parser.add_argument("--html", metavar="PATH",
                         help="write a self-contained HTML report (feature matrix, coverage, failures that unfold)")
+    parser.add_argument("--profile", default="openai", choices=sorted(profiles()),
+                        help="judge the server as this compatibility profile (default: %(default)s): send its "
+                             "parameters and headers, check their effect, read its key header, schemas and error "
+                             "envelope; without --base-url the mock answers as it")
     parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
                         help="without --base-url: give the in-process mock this quirk (repeatable) to see the "
                              "suite catch it; the README lists them")
@@ -113,8 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                            headers=_headers(args.header, parser), max_examples=args.max_examples,
                            max_requests=args.max_requests, seed=args.seed, only=args.only, skip=args.skip,
                            require_auth=args.require_auth, strict_seed=args.strict_seed, timeout=args.timeout,
-                           max_output_tokens=args.max_output_tokens, completions_model=args.completions_model,
-                           embeddings_model=args.embeddings_model,
+                           max_output_tokens=args.max_output_tokens, profile=args.profile,
+                           completions_model=args.completions_model, embeddings_model=args.embeddings_model,
                            mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
                            done=terminal.group_done)
     except ServerUnreachable as exc:

@@ -30,6 +30,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="model for the completions group")
     group.addoption("--conformance-embeddings-model", default=None, metavar="ID",
                     help="model for the embeddings group")
+    group.addoption("--conformance-profile", default="openai", metavar="NAME",
+                    help="judge the server as this compatibility profile (vllm, watsonx-gateway, enkrypt)")
+    group.addoption("--conformance-header", action="append", default=[], metavar="NAME:VALUE",
+                    help="extra request header (repeatable), e.g. the deployment a guardrail proxy needs")
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +45,8 @@ def conformance_result(request: pytest.FixtureRequest) -> Iterator[RunResult]:
     yield run_suite(option("--conformance-url"), model=option("--conformance-model"),
                     api_key=option("--conformance-api-key"), max_examples=option("--conformance-max-examples"),
                     max_requests=option("--conformance-max-requests"), seed=option("--conformance-seed"),
-                    only=option("--conformance-only"),
+                    only=option("--conformance-only"), profile=option("--conformance-profile"),
+                    headers={name.strip(): value.strip() for name, _, value in
+                             (pair.partition(":") for pair in option("--conformance-header"))},
                     completions_model=option("--conformance-completions-model"),
                     embeddings_model=option("--conformance-embeddings-model"))

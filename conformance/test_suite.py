@@ -12,7 +12,9 @@ from conformance.engine.result import RunResult
 
 @pytest.mark.parametrize("check", list(CATALOGUE))
 def test_check(conformance_result: RunResult, check: str) -> None:
-    record = conformance_result.checks[check]
+    record = conformance_result.checks.get(check)
+    if record is None:
+        pytest.skip(f"{check} judges what another compatibility profile adds (--conformance-profile)")
     if record.status == "not exercised":
         pytest.skip(f"no generated request exercised {check}")
     if record.status == "fail":

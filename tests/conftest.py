@@ -16,7 +16,8 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40
 settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+SHARED = Path(os.environ.get("CHATDOUBLE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
+"""`../shared` beside the checkout; `CHATDOUBLE_SHARED` names it for a checkout kept elsewhere (a worktree)."""
 REFERENCE = SHARED / "reference"
 
 

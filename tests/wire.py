@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import jsonschema
 
-from mockserver.contract import schema
+from mockserver.contract.profiles import reply_schema
 from mockserver.contract.sse import Event, read_events
 
 CHAT = "/v1/chat/completions"
@@ -33,10 +33,10 @@ class Reply:
 
 
 @functools.cache
-def validator(name: str) -> jsonschema.Draft202012Validator:
-    """One compiled validator per contract schema (`jsonschema.validate` would re-check the schema itself on
-    every call)."""
-    return jsonschema.Draft202012Validator(schema(name))
+def validator(name: str, profile: str = "openai") -> jsonschema.Draft202012Validator:
+    """One compiled validator per contract schema, as a profile's server keeps it (`jsonschema.validate`
+    would re-check the schema itself on every call)."""
+    return jsonschema.Draft202012Validator(reply_schema(profile, name))
 
 
 def send(url: str, method: str, path: str, data: bytes | Iterable[bytes] | None = None,
@@ -149,11 +149,11 @@ def api_post(base_url: str, body: Any, headers: dict[str, str] | None = None) ->
     return reply.status, reply.json()
 
 
-def ok(base_url: str, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """The reply to a request that must succeed, checked against the response schema."""
+def ok(base_url: str, body: Any, headers: dict[str, str] | None = None, profile: str = "openai") -> dict[str, Any]:
+    """The reply to a request that must succeed, checked against the response schema as the profile keeps it."""
     status, reply = api_post(base_url, body, headers)
     assert status == 200, reply
-    validator("chat_completion").validate(reply)
+    validator("chat_completion", profile).validate(reply)
     return reply
 
 

@@ -22,6 +22,11 @@ class CheckInfo:
     on_stream: bool
     function: Check | None = None
     """None for the streaming rules, which the stream state machine applies."""
+    profiles: tuple[str, ...] | None = None
+    """The compatibility profiles whose runs judge it; None: every run."""
+
+    def judged_under(self, profile: str) -> bool:
+        return self.profiles is None or profile in self.profiles
 
 
 CATALOGUE: dict[str, CheckInfo] = {
@@ -29,11 +34,11 @@ CATALOGUE: dict[str, CheckInfo] = {
 }
 
 
-def register(area: str, on_stream: bool = True) -> Callable[[Check], Check]:
+def register(area: str, on_stream: bool = True, profiles: tuple[str, ...] | None = None) -> Callable[[Check], Check]:
     """Enter a check function in the catalogue under its own name, described by its docstring's first
-    paragraph."""
+    paragraph; `profiles` limits it to runs under those compatibility profiles."""
     def wrap(function: Check) -> Check:
         doc = " ".join((function.__doc__ or "").strip().split("\n\n")[0].split())
-        CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream, function)
+        CATALOGUE[function.__name__] = CheckInfo(function.__name__, area, doc, on_stream, function, profiles)
         return function
     return wrap

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract import FINISH_LENGTH
-from mockserver.contract.request import stop_list
-from mockserver.contract.sse import Event, EventReader, Malformed
-
 from conformance.checks.catalogue import CATALOGUE, CheckInfo, register
 from conformance.checks.outcome import Violation, clip, fail
 from conformance.checks.schemas import schema_error
+from mockserver.contract import FINISH_LENGTH
+from mockserver.contract.request import stop_list
+from mockserver.contract.sse import Event, EventReader, Malformed
 
 Request = Mapping[str, Any]
 DEFAULT_MAX_TOKENS = 16

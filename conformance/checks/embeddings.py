@@ -10,11 +10,10 @@ import struct
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.contract import known_models
-
 from conformance.checks.catalogue import register
 from conformance.checks.outcome import fail
 from conformance.checks.schemas import schema_error
+from mockserver.contract import known_models
 
 Request = Mapping[str, Any]
 NORM_TOLERANCE = 1e-3

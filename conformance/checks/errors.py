@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.contract import error_kind
-
 from conformance.checks.catalogue import register
 from conformance.checks.outcome import clip, fail, seen_status
 from conformance.checks.schemas import schema_error
+from mockserver.contract import error_kind
+from mockserver.contract.profiles import DEFAULT_PROFILE
 
 
 @register("errors")
@@ -43,11 +43,13 @@ auth_required_401 = _status_check("auth_required_401", "invalid_api_key",
 
 
 @register("errors")
-def error_envelope(status: int, body: Any) -> bool:
-    """An error body is `{"error": {"message", "type", "param", "code"}}` with `code` a string or null."""
-    problem = schema_error("error", body)
+def error_envelope(status: int, body: Any, profile: str = DEFAULT_PROFILE) -> bool:
+    """An error body is `{"error": {"message", "type", "param", "code"}}` with `code` a string or null (or
+    the envelope of the run's profile: vLLM's status as `code`, watsonx.ai's `errors` list)."""
+    problem = schema_error("error", body, profile)
     if problem is not None:
-        raise fail("error_envelope", 'the envelope {"error": {message, type, param, code}}',
+        raise fail("error_envelope", "the error envelope" + (f" of {profile}" if profile != DEFAULT_PROFILE else
+                                                              ' {"error": {message, type, param, code}}'),
                     f"{problem}: {clip(body, 160)}")
     return True
 

@@ -9,18 +9,25 @@ read by `mockserver.contract.request`, the same reading the mock makes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT
-from mockserver.contract.request import (allowed_tools, completion_limit, named_tool, stop_list, tool_choice_mode,
-                                         tools_of_kind)
-
 from conformance.checks.catalogue import CATALOGUE, register
 from conformance.checks.outcome import clip, fail, seen_status
 from conformance.checks.schemas import schema_error, subschema_error
+from mockserver.contract import FINISH_LENGTH, FINISH_STOP, FINISH_TOOL_CALLS, TOOL_CALL_TEXT
+from mockserver.contract.profiles import DEFAULT_PROFILE
+from mockserver.contract.request import (
+    allowed_tools,
+    completion_limit,
+    named_tool,
+    stop_list,
+    tool_choice_mode,
+    tools_of_kind,
+)
 
 Request = Mapping[str, Any]
 Completion = Mapping[str, Any]
@@ -49,9 +56,9 @@ def accepts_valid_request(request: Request, status: int, content_type: str) -> b
 
 
 @register("shape", on_stream=False)
-def completion_schema(request: Request, completion: Completion) -> bool:
-    """A non-streamed reply validates against the `chat.completion` schema."""
-    problem = schema_error("chat_completion", completion)
+def completion_schema(request: Request, completion: Completion, profile: str = DEFAULT_PROFILE) -> bool:
+    """A non-streamed reply validates against the `chat.completion` schema (as the run's profile keeps it)."""
+    problem = schema_error("chat_completion", completion, profile)
     if problem is not None:
         raise fail("completion_schema", "a body valid against the chat.completion schema", problem)
     return True
@@ -323,16 +330,19 @@ def tool_arguments_valid(request: Request, completion: Completion) -> bool:
 @register("tools")
 def tool_call_message(request: Request, completion: Completion) -> bool:
     """A message with tool calls has `content: null`, and `finish_reason` is `"tool_calls"` exactly when
-    the model chose to call (a forced, named tool may also finish with `"stop"`)."""
+    the model chose to call (a forced, named tool may also finish with `"stop"`). A stream may open the
+    message with an empty content delta (vLLM's do): it wrote no text."""
     applied = False
+    streamed = request.get("stream") is True
     named = named_tool(request.get("tool_choice")) is not None
     for choice in _choices(completion):
         calls = _calls(choice)
         finish = choice.get("finish_reason")
         if calls:
             applied = True
-            if _message(choice).get("content") is not None:
-                raise fail("tool_call_message", "content null alongside tool_calls", _message(choice).get("content"))
+            content = _message(choice).get("content")
+            if content is not None and not (streamed and content == ""):
+                raise fail("tool_call_message", "content null alongside tool_calls", content)
             allowed = (FINISH_TOOL_CALLS, FINISH_STOP) if named else (FINISH_TOOL_CALLS,)
             if finish not in allowed and finish != FINISH_LENGTH:
                 raise fail("tool_call_message", f"finish_reason in {allowed} with tool calls", finish)
@@ -405,8 +415,14 @@ def seed_reproducible(request: Request, completion: Completion, again: Completio
     return True
 
 
-def completion_checks(streamed: bool) -> list[Callable[[Request, Completion], bool]]:
-    """The single-reply completion checks in catalogue order, for a streamed or a non-streamed reply."""
-    return [info.function for info in CATALOGUE.values()
-            if info.function is not None and info.area in ("shape", "semantics", "tools", "structured")
-            and info.name != "accepts_valid_request" and (info.on_stream or not streamed)]
+PROFILED = frozenset({"completion_schema", "profile_reply_fields"})
+"""Checks that judge a reply by the run's profile (they take it as `profile`)."""
+
+
+def completion_checks(streamed: bool, profile: str = DEFAULT_PROFILE) -> list[tuple[str, Callable[[Request, Completion], bool]]]:
+    """The single-reply completion checks in catalogue order, for a streamed or a non-streamed reply under
+    `profile`, by name."""
+    return [(info.name, functools.partial(info.function, profile=profile) if info.name in PROFILED else info.function)
+            for info in CATALOGUE.values()
+            if info.function is not None and info.area in ("shape", "semantics", "tools", "structured", "profile")
+            and info.name != "accepts_valid_request" and (info.on_stream or not streamed) and info.judged_under(profile)]

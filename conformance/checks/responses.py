@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract.sse import Event, EventReader, Malformed
-
 from conformance.checks.catalogue import CATALOGUE, CheckInfo, register
 from conformance.checks.outcome import Violation, clip, fail
 from conformance.checks.schemas import schema_error, subschema_error
+from mockserver.contract.sse import Event, EventReader, Malformed
 
 Request = Mapping[str, Any]
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")

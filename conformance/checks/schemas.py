@@ -9,17 +9,18 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
-from mockserver.contract import schema
+from mockserver.contract.profiles import DEFAULT_PROFILE, reply_schema
 
 if TYPE_CHECKING:
     import jsonschema
 
 
 @functools.cache
-def validator(name: str) -> jsonschema.Draft202012Validator:
+def validator(name: str, profile: str = DEFAULT_PROFILE) -> jsonschema.Draft202012Validator:
+    """Contract schema `name` as the profile's server keeps it (vLLM's null `annotations`, ...)."""
     import jsonschema
 
-    return jsonschema.Draft202012Validator(schema(name))
+    return jsonschema.Draft202012Validator(reply_schema(profile, name))
 
 
 def _first_error(validating: Any, instance: Any) -> str | None:
@@ -35,9 +36,10 @@ def _first_error(validating: Any, instance: Any) -> str | None:
     return f"at {where}: {error.message}"
 
 
-def schema_error(name: str, instance: Any) -> str | None:
-    """None when `instance` validates against schema `name`, else where and why it does not."""
-    return _first_error(validator(name), instance)
+def schema_error(name: str, instance: Any, profile: str = DEFAULT_PROFILE) -> str | None:
+    """None when `instance` validates against schema `name` (as `profile` keeps it), else where and why it
+    does not."""
+    return _first_error(validator(name, profile), instance)
 
 
 def subschema_error(document: dict[str, Any], instance: Any) -> str | None:

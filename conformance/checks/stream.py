@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mockserver.contract import TOOL_CALL_TEXT
-from mockserver.contract.sse import Event, EventReader, Malformed
-
 from conformance.checks.outcome import Violation, clip
 from conformance.checks.schemas import schema_error
+from mockserver.contract import TOOL_CALL_TEXT
+from mockserver.contract.profiles import DEFAULT_PROFILE
+from mockserver.contract.sse import Event, EventReader, Malformed
 
 STREAM_RULES: dict[str, str] = {
     "stream_content_type": "A streamed reply is sent as `text/event-stream`.",
@@ -96,7 +96,9 @@ class StreamResult:
 class StreamChecker:
     """Feed it the reply's content type, then each line; `finish()` gives the verdict and the assembly."""
 
-    def __init__(self, request: Mapping[str, Any]) -> None:
+    def __init__(self, request: Mapping[str, Any], profile: str = DEFAULT_PROFILE) -> None:
+        """`profile` is the compatibility profile whose chunk schema judges the chunks."""
+        self.profile = profile
         options = request.get("stream_options") or {}
         self.include_usage = options.get("include_usage") is True
         self.n = request.get("n") or 1
@@ -142,7 +144,7 @@ class StreamChecker:
         self._chunk(chunk)
 
     def _chunk(self, chunk: Any) -> None:
-        problem = schema_error("chat_completion_chunk", chunk)
+        problem = schema_error("chat_completion_chunk", chunk, self.profile)
         if problem is not None:
             self._fail("chunk_schema", "chunks valid against the chat.completion.chunk schema", problem)
         if not isinstance(chunk, dict):
@@ -256,9 +258,10 @@ class StreamChecker:
         return StreamResult(self.chunks, self.choices, self.usage, self._done, list(self.violations))
 
 
-def check_stream_text(request: Mapping[str, Any], content_type: str | None, body: str) -> StreamResult:
+def check_stream_text(request: Mapping[str, Any], content_type: str | None, body: str,
+                      profile: str = DEFAULT_PROFILE) -> StreamResult:
     """The whole state machine over a complete body, for library users holding one in memory."""
-    checker = StreamChecker(request)
+    checker = StreamChecker(request, profile)
     checker.start(content_type)
     for line in body.splitlines():
         checker.feed_line(line)

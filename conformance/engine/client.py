@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from conformance.checks.outcome import clip
 from conformance.checks.stream import StreamChecker, StreamResult
+from mockserver.contract.profiles import DEFAULT_PROFILE, profile
 
 MAX_BODY = 8 * 1024 * 1024
 """Bytes read of one reply at most; a chat completion this suite asks for is a few kilobytes."""
@@ -102,6 +103,8 @@ class Client:
     max_requests: int = 400
     sent: int = 0
     max_body: int = MAX_BODY
+    profile: str = DEFAULT_PROFILE
+    """The compatibility profile the server is judged as: its key header, its schemas."""
     _strikes: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -121,27 +124,35 @@ class Client:
         kind = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
         return kind(self._host, self._port, timeout=self.timeout)
 
+    @property
+    def key_header(self) -> str:
+        return profile(self.profile).auth.header
+
+    def _key_value(self, key: str) -> str:
+        scheme = profile(self.profile).auth.scheme
+        return f"{scheme} {key}" if scheme else key
+
     def _headers(self, auth: str | None) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
         key = self.api_key if auth is None else auth
         if key:
-            headers["Authorization"] = f"Bearer {key}"
+            headers[self.key_header] = self._key_value(key)
         headers.update(self.headers)
         return headers
 
     def request(self, method: str, path: str, body: bytes | None = None, *, auth: str | None = None,
                 stream_request: Mapping[str, Any] | None = None, omit_auth: bool = False,
-                checker: Callable[[Mapping[str, Any]], Checker] = StreamChecker) -> Reply:
+                checker: Callable[[Mapping[str, Any]], Checker] | None = None) -> Reply:
         """Send one request within the budget. `auth` replaces the configured key ("" sends none when
         `omit_auth`); `stream_request` makes a 200 reply be read as an event stream for that request, by
-        the state machine `checker` makes for it (the chat stream's by default).
+        the state machine `checker` makes for it (by default the chat stream's, judged as the profile's).
         Raises `ServerUnresponsive` once `STRIKES` requests in a row got no complete reply."""
         if self.sent >= self.max_requests:
             raise BudgetExhausted(f"request budget of {self.max_requests} reached")
         self.sent += 1
         headers = self._headers(auth)
         if omit_auth:
-            headers.pop("Authorization", None)
+            headers.pop(self.key_header, None)
         deadline = time.monotonic() + self.timeout
         connection = self._connection()
         sockets: list[socket.socket] = []
@@ -178,7 +189,7 @@ class Client:
 
     def _exchange(self, connection: http.client.HTTPConnection, sockets: list[socket.socket], method: str,
                   path: str, body: bytes | None, headers: dict[str, str], stream_request: Mapping[str, Any] | None,
-                  deadline: float, checker: Callable[[Mapping[str, Any]], Checker]) -> Reply:
+                  deadline: float, checker: Callable[[Mapping[str, Any]], Checker] | None) -> Reply:
         try:
             connection.connect()
             sockets.append(connection.sock)
@@ -190,7 +201,8 @@ class Client:
             return Reply(0, {}, problem=self._failure(exc, deadline))
         reply_headers = {k.lower(): v for k, v in response.getheaders()}
         if stream_request is not None and response.status == 200:
-            return self._read_stream(response, reply_headers, checker(stream_request), deadline)
+            machine = checker(stream_request) if checker is not None else StreamChecker(stream_request, self.profile)
+            return self._read_stream(response, reply_headers, machine, deadline)
         data = bytearray()
         problem = None
         try:
@@ -258,7 +270,7 @@ class Client:
             parts.append("-N")
         parts += [self.base_url.rstrip("/") + path, "-H", "Content-Type: application/json"]
         if self.api_key:
-            parts += ["-H", "Authorization: Bearer $OPENAI_API_KEY"]
+            parts += ["-H", f"{self.key_header}: {self._key_value('$OPENAI_API_KEY')}"]
         for name, value in self.headers.items():
             parts += ["-H", f"{name}: {value}"]
         parts += ["-d", data]

@@ -18,8 +18,9 @@ from conformance.checks import STREAM_RULES, StreamResult, Violation
 from conformance.engine import probes
 from conformance.engine.client import CHAT_PATH, Client, Reply
 from conformance.engine.judging import Outcome, probe_error, run_check, shown, unreadable
-from conformance.generate import completions, coverage, embeddings, invalid, requests, responses
+from conformance.generate import completions, coverage, embeddings, invalid, profiles, requests, responses
 from conformance.generate.coverage import Coverage, covering_examples
+from mockserver.contract.profiles import DEFAULT_PROFILE
 
 __all__ = ["GROUPS", "Group", "Outcome", "Part", "judge_completion", "probe_completion", "probe_consistency",
            "probe_error"]
@@ -34,13 +35,16 @@ def _stream_outcomes(request: Mapping[str, Any], result: StreamResult) -> list[O
     return [(rule, violated.get(rule)) for rule in STREAM_RULES if rule in violated or applies.get(rule, True)]
 
 
-def judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
-    """Every single-reply check on one answer to a valid request, and the reply as a completion object."""
-    outcomes, completion = _judge_completion(request, reply)
+def judge_completion(request: Mapping[str, Any], reply: Reply,
+                     profile: str = DEFAULT_PROFILE) -> tuple[list[Outcome], dict[str, Any] | None]:
+    """Every single-reply check on one answer to a valid request (as `profile` keeps the contract), and
+    the reply as a completion object."""
+    outcomes, completion = _judge_completion(request, reply, profile)
     return shown(outcomes, reply), completion
 
 
-def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Outcome], dict[str, Any] | None]:
+def _judge_completion(request: Mapping[str, Any], reply: Reply,
+                      profile: str) -> tuple[list[Outcome], dict[str, Any] | None]:
     outcomes = run_check("accepts_valid_request", checks.accepts_valid_request, request, reply.status,
                     reply.content_type)
     if outcomes[0][1] is not None:
@@ -56,28 +60,41 @@ def _judge_completion(request: Mapping[str, Any], reply: Reply) -> tuple[list[Ou
     else:
         return outcomes + [("completion_schema", Violation("completion_schema", "a JSON object body",
                                                            unreadable(reply)))], None
-    for check in checks.completion_checks(streamed):
-        outcomes += run_check(check.__name__, check, request, completion)
+    for name, check in checks.completion_checks(streamed, profile):
+        outcomes += run_check(name, check, request, completion)
     return outcomes, completion
 
 
 def probe_completion(client: Client, request: dict[str, Any]) -> list[Outcome]:
-    outcomes, _ = judge_completion(request, client.post_json(request))
+    outcomes, _ = judge_completion(request, client.post_json(request), client.profile)
     return outcomes
 
 
 def probe_consistency(client: Client, request: dict[str, Any]) -> list[Outcome]:
     """The request plain, streamed, and plain again: the outputs must agree."""
-    first_outcomes, first = judge_completion(request, client.post_json(request))
+    first_outcomes, first = judge_completion(request, client.post_json(request), client.profile)
     streamed_request = {**request, "stream": True, "stream_options": {"include_usage": True}}
-    stream_outcomes, streamed = judge_completion(streamed_request, client.post_json(streamed_request))
+    stream_outcomes, streamed = judge_completion(streamed_request, client.post_json(streamed_request), client.profile)
     stream_outcomes = [(name, replace(v, request=streamed_request) if v else None) for name, v in stream_outcomes]
-    again_outcomes, again = judge_completion(request, client.post_json(request))
+    again_outcomes, again = judge_completion(request, client.post_json(request), client.profile)
     outcomes = first_outcomes + stream_outcomes + again_outcomes
     if first is not None and streamed is not None:
         outcomes += run_check("stream_matches_non_stream", checks.stream_matches_non_stream, request, first, streamed)
     if first is not None and again is not None:
         outcomes += run_check("seed_reproducible", checks.seed_reproducible, request, first, again)
+    return outcomes
+
+
+def probe_cache(client: Client, request: dict[str, Any]) -> list[Outcome]:
+    """The request twice, in a cache scope (`filter`) of its own so the first is fresh: the second must be
+    the stored reply."""
+    scoped = {**request, "cache": {**request["cache"], "filter": {"conformance_request": client.sent}}}
+    first_outcomes, first = judge_completion(scoped, client.post_json(scoped), client.profile)
+    again_outcomes, again = judge_completion(scoped, client.post_json(scoped), client.profile)
+    outcomes = [(name, replace(v, request=scoped) if v else None) for name, v in first_outcomes + again_outcomes]
+    if first is not None and again is not None:
+        outcomes += [(name, replace(v, request=scoped) if v else None) for name, v in
+                     run_check("gateway_cache_served", checks.gateway_cache_served, scoped, first, again)]
     return outcomes
 
 
@@ -109,6 +126,8 @@ class Group:
     completions model) and makes the run ask first whether the server serves it at all."""
     limit: str | None = "max_tokens"
     """The parameter `--max-output-tokens` sets on valid requests that set no limit (None: no output)."""
+    profile: str | None = None
+    """The compatibility profile whose runs include the group (what it adds); None: every run."""
 
     def parts(self, model: str) -> dict[str, Part]:
         """The group's parts by where their failures are reported: the group, or "group: part"."""
@@ -171,4 +190,14 @@ GROUPS: dict[str, Group] = {group.name: group for group in (
     Group("responses", "the Responses API: input items, function tools, text.format, the event stream, "
           "retrieval and previous_response_id, errors", responses.parts, probes.probe_response, responses.coverage,
           requests_per_example=3, path=probes.RESPONSES, endpoint="responses", limit="max_output_tokens"),
+    Group("vllm", "vLLM's guided decoding and sampling extensions (with --profile vllm)",
+          lambda model: {"guided decoding": profiles.vllm_guided_requests(model),
+                         "sampling": profiles.vllm_sampling_requests(model)},
+          probe_completion, lambda model: {"guided decoding": profiles.VLLM_GUIDED, "sampling": profiles.VLLM_SAMPLING},
+          profile="vllm"),
+    Group("watsonx", "the watsonx.ai gateway's cache and router (with --profile watsonx-gateway)",
+          profiles.watsonx_cache_requests, probe_cache, profiles.WATSONX_CACHE, requests_per_example=2,
+          profile="watsonx-gateway"),
+    Group("enkrypt", "the Enkrypt AI proxy's detections (with --profile enkrypt)", profiles.enkrypt_requests,
+          probe_completion, profiles.ENKRYPT, profile="enkrypt"),
 )}

@@ -88,7 +88,7 @@ def probe_error(client: Client, case: InvalidCase, path: str = CHAT_PATH) -> lis
     outcomes = run_check("error_not_5xx", checks.error_not_5xx, reply.status, reply.body)
     outcomes += run_check(status_name, status_check, reply.status, reply.body)
     if reply.status >= 400:
-        outcomes += run_check("error_envelope", checks.error_envelope, reply.status, reply.body)
+        outcomes += run_check("error_envelope", checks.error_envelope, reply.status, reply.body, client.profile)
     return shown(outcomes, reply)
 
 

@@ -18,15 +18,29 @@ def quirk_names() -> list[str]:
     return list(QUIRKS)
 
 
+DEPLOYMENT = "conformance"
+"""The deployment the in-process mock's Enkrypt AI proxy serves the suite: every detector, reporting."""
+DEPLOYMENT_HEADER = "X-Enkrypt-Deployment"
+
+
 @contextlib.contextmanager
-def running_mock(key: str, *, require_auth: bool, quirks: Sequence[str]) -> Iterator[str]:
+def running_mock(key: str, *, require_auth: bool, quirks: Sequence[str],
+                 profile: str = "openai") -> Iterator[tuple[str, dict[str, str]]]:
     """The mock on a free loopback port, serving only the contract's model table (so unknown models get
-    404), with `quirks`; yields its base URL."""
+    404), with `quirks`, answering as `profile`; yields its base URL (the profile's own prefix, where it
+    has one) and the headers its profile needs (the deployment its Enkrypt AI proxy serves the suite)."""
     from mockserver.contract import known_models
+    from mockserver.contract.profiles import profile as profile_table
     from mockserver.controls.config import Config
+    from mockserver.controls.deployments import parse_deployments
+    from mockserver.core.gateways.guardrails import detector_names
     from mockserver.run.server import MockServer
 
+    deployments = parse_deployments({"deployments": [{"name": DEPLOYMENT, "input": {"report": list(detector_names())},
+                                                      "output": {"report": list(detector_names())}}]}, "conformance")
     config = Config(port=0, seed=0, models=tuple(known_models()), api_keys=(key,) if require_auth else (),
-                    quirks=tuple(quirks))
+                    quirks=tuple(quirks), profile=profile, deployments=deployments)
     with MockServer(config) as server:
-        yield server.base_url
+        table = profile_table(profile)
+        headers = {DEPLOYMENT_HEADER: DEPLOYMENT} if DEPLOYMENT_HEADER in table.headers else {}
+        yield (server.url + table.prefixes[0] if table.prefixes else server.base_url), headers

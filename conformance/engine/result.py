@@ -77,6 +77,8 @@ class RunResult:
     requests: int = 0
     aborted: str | None = None
     """Why the run stopped before its groups were done (the server stopped answering), if it did."""
+    profile: str = "openai"
+    """The compatibility profile the server was judged as."""
 
     @property
     def failing_checks(self) -> list[str]:

@@ -15,8 +15,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 
-from mockserver.contract import model_info
-
 from conformance.checks import CATALOGUE
 from conformance.checks.outcome import failure_type
 from conformance.engine.client import BudgetExhausted, Client, ServerUnreachable, ServerUnresponsive
@@ -25,6 +23,8 @@ from conformance.engine.groups import GROUPS, Group, Outcome, Part
 from conformance.engine.probes import not_served
 from conformance.engine.result import CheckRecord, Failure, GroupRecord, RunResult
 from conformance.generate.invalid import InvalidCase
+from mockserver.contract import model_info
+from mockserver.contract.profiles import DEFAULT_PROFILE
 
 WARN_ONLY = frozenset({"seed_reproducible"})
 """Checks of behaviour the real API only promises on a best-effort basis."""
@@ -48,6 +48,8 @@ class Options:
     """A token limit added to valid requests that set none, for slow or paid servers."""
     endpoint_models: Mapping[str, str] = field(default_factory=dict)
     """The model of each other endpoint's group (`completions`, `embeddings`), where not `model`."""
+    profile: str = DEFAULT_PROFILE
+    """The compatibility profile the server is judged as."""
 
     def model_for(self, group: Group) -> str:
         return self.endpoint_models.get(group.endpoint or "", self.model)
@@ -56,12 +58,14 @@ class Options:
 Progress = Callable[[GroupRecord, int], None]
 
 
-def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool) -> list[Group]:
-    """The groups to run; the auth group runs exactly when auth is required (and it is not skipped)."""
+def selected_groups(only: Sequence[str], skip: Sequence[str], require_auth: bool,
+                    profile: str = DEFAULT_PROFILE) -> list[Group]:
+    """The groups to run; the auth group runs exactly when auth is required (and it is not skipped), a
+    profile's group exactly under that profile."""
     unknown = sorted((set(only) | set(skip)) - set(GROUPS))
     if unknown:
         raise ValueError(f"unknown group(s) {', '.join(unknown)}; the groups are {', '.join(GROUPS)}")
-    chosen = [group for name, group in GROUPS.items() if name not in skip and (
+    chosen = [group for name, group in GROUPS.items() if name not in skip and group.profile in (None, profile) and (
         require_auth if group.needs_auth else not only or name in only)]
     if not chosen:
         raise ValueError("no group selected (the auth group runs with --require-auth)")
@@ -101,8 +105,9 @@ class Runner:
         self._limit = client.max_requests
         self.result = RunResult(client.base_url, options.model, options.seed, options.max_examples,
                                 client.max_requests,
-                                {name: CheckRecord(name, info.area, info.doc) for name, info in CATALOGUE.items()},
-                                {})
+                                {name: CheckRecord(name, info.area, info.doc) for name, info in CATALOGUE.items()
+                                 if info.judged_under(options.profile)},
+                                {}, profile=options.profile)
 
     def _capped(self, group: Group, example: Any) -> Any:
         """The example with the output cap added where it sets no limit; invalid requests get it too,

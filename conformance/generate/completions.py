@@ -12,12 +12,18 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mockserver.contract import schema
-
 from conformance.generate.coverage import Coverage, rule_of
-from conformance.generate.invalid import (Change, InvalidCase, malformed, one_rule_each, unknown_model, with_fields,
-                                          without)
+from conformance.generate.invalid import (
+    Change,
+    InvalidCase,
+    malformed,
+    one_rule_each,
+    unknown_model,
+    with_fields,
+    without,
+)
 from conformance.generate.requests import WORDS, Request, text
+from mockserver.contract import schema
 
 SCHEMA = "completion_request"
 _STOPS = st.sampled_from([" ", ".", "e", "the", "\n"])

@@ -19,12 +19,11 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from mockserver.contract import model_info
-from mockserver.contract.request import named_tool, tool_choice_mode
-
 from conformance.generate import invalid
 from conformance.generate.invalid import InvalidCase
 from conformance.generate.requests import NOT_FOR_REASONING
+from mockserver.contract import model_info
+from mockserver.contract.request import named_tool, tool_choice_mode
 
 Classifier = Callable[[Any], frozenset[str]]
 

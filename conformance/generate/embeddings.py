@@ -7,12 +7,18 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mockserver.contract import known_models
-
 from conformance.generate.coverage import Coverage, rule_of
-from conformance.generate.invalid import (Change, InvalidCase, malformed, one_rule_each, unknown_model, with_fields,
-                                          without)
+from conformance.generate.invalid import (
+    Change,
+    InvalidCase,
+    malformed,
+    one_rule_each,
+    unknown_model,
+    with_fields,
+    without,
+)
 from conformance.generate.requests import WORDS, Request, text
+from mockserver.contract import known_models
 
 MAX_INPUTS = 2048
 _TOKENS = st.lists(st.integers(100, 999), min_size=1, max_size=6)

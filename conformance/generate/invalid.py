@@ -11,9 +11,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from conformance.generate.requests import WORDS, Request, bounds, chat_request, conversation, json_types
 from mockserver.contract import request_parameters, schema
 
-from conformance.generate.requests import WORDS, Request, bounds, chat_request, conversation, json_types
 
 @dataclass(frozen=True)
 class InvalidCase:

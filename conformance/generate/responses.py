@@ -13,12 +13,18 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from mockserver.contract import model_info
-
 from conformance.generate.coverage import Coverage, rule_of
-from conformance.generate.invalid import (Change, InvalidCase, malformed, one_rule_each, unknown_model, with_fields,
-                                          without)
+from conformance.generate.invalid import (
+    Change,
+    InvalidCase,
+    malformed,
+    one_rule_each,
+    unknown_model,
+    with_fields,
+    without,
+)
 from conformance.generate.requests import TOOL_NAMES, WORDS, Request, object_schema, text
+from mockserver.contract import model_info
 
 MIN_OUTPUT_TOKENS = 16
 TOOL_CHOICES = ("omitted", "none", "auto", "required", "named", "allowed_tools")

@@ -18,6 +18,7 @@ def as_dict(result: RunResult) -> dict[str, Any]:
     return {
         "base_url": result.base_url,
         "model": result.model,
+        "profile": result.profile,
         "seed": result.seed,
         "max_examples": result.max_examples,
         "max_requests": result.max_requests,

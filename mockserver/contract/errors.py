@@ -45,6 +45,7 @@ class ApiError(Exception):
         status: int | None = None,
         type: str | None = None,
         code: str | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         known = error_kind(kind)
@@ -55,6 +56,8 @@ class ApiError(Exception):
         self.type = type if type is not None else known.type
         self.code = code if code is not None else known.code
         self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        """Fields the body carries beside the envelope (a guardrail proxy's detections)."""
 
     def envelope(self) -> dict[str, Any]:
         return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
@@ -80,7 +83,9 @@ def model_not_found(model: str) -> ApiError:
     return ApiError("model_not_found", f"The model `{model}` does not exist or you do not have access to it.")
 
 
-def missing_api_key() -> ApiError:
+def missing_api_key(header: str = "Authorization") -> ApiError:
+    if header != "Authorization":
+        return ApiError("invalid_api_key", f"No API key found in request: send your key in the '{header}' header.")
     return ApiError(
         "invalid_api_key",
         "You didn't provide an API key. You need to provide your API key in an Authorization header using "

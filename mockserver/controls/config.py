@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mockserver.contract.profiles import API_PREFIXES, profiles
 from mockserver.controls.cassette import Cassette
+from mockserver.controls.deployments import Deployments
 from mockserver.controls.faults import Fault
+from mockserver.controls.gateway import GatewayModels
 from mockserver.controls.ratelimit import Limits
 from mockserver.controls.rules import Scenario
 from mockserver.controls.timing import Timing
 from mockserver.core.render.quirks import unknown as unknown_quirks
-from mockserver.core.validate.profiles import PROFILES
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -58,15 +60,50 @@ class Config:
     quirks: tuple[str, ...] = ()
     """Names from `mockserver.core.render.quirks.QUIRKS`: deviations of real servers to emulate."""
     profile: str = "openai"
-    """Compatibility profile from `mockserver.core.validate.profiles.PROFILES`: `openai`, or `vllm`."""
+    """The compatibility profile (`fixtures/profiles.json`: `openai`, `vllm`, `watsonx-gateway`, `enkrypt`)
+    that answers the OpenAI routes, `/v1/...` and `/...`."""
+    mounts: tuple[tuple[str, str], ...] = ()
+    """(route prefix, profile) pairs served besides: `("/vllm/v1", "vllm")` answers `/vllm/v1/chat/completions`
+    as vLLM. A profile's own prefixes (`/ml/gateway/v1`, `/ai-proxy`) are always served."""
+    gateway_models: GatewayModels = GatewayModels()
+    """The models a watsonx.ai gateway serves, with their aliases; none configured: any model id."""
+    deployments: Deployments = Deployments()
+    """The Enkrypt AI proxy's saved deployments, with the file they were read from."""
 
     @property
     def limits(self) -> Limits:
         return Limits(self.rate_limit_rpm, self.rate_limit_tpm)
 
+    @property
+    def routing(self) -> tuple[tuple[str, str], ...]:
+        """Every (route prefix, profile) the server answers, the longest prefix first: the mounts, the
+        profiles' own prefixes, then the server's profile on the OpenAI routes."""
+        table = dict(self.mounts)
+        for name, row in profiles().items():
+            for prefix in row.prefixes:
+                table.setdefault(prefix, name)
+        for prefix in API_PREFIXES:
+            table.setdefault(prefix, self.profile)
+        return tuple(sorted(table.items(), key=lambda pair: -len(pair[0])))
+
+    def profile_for(self, path: str) -> str:
+        """The profile that answers `path`: the one whose prefix is the longest that starts it."""
+        for prefix, name in self.routing:
+            if path == prefix or path.startswith(prefix + "/"):
+                return name
+        return self.profile
+
     def __post_init__(self) -> None:
         wrong = unknown_quirks(self.quirks)
         if wrong:
             raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")
-        if self.profile not in PROFILES:
-            raise ValueError(f"unknown profile {self.profile!r}: choose one of {', '.join(PROFILES)}")
+        known = profiles()
+        for name in (self.profile, *(name for _, name in self.mounts)):
+            if name not in known:
+                raise ValueError(f"unknown profile {name!r}: choose one of {', '.join(known)}")
+        prefixes = [prefix for prefix, _ in self.mounts]
+        for prefix in prefixes:
+            if not prefix.startswith("/") or prefix.endswith("/") or "{" in prefix:
+                raise ValueError(f"a mount's prefix starts with '/' and ends without one, got {prefix!r}")
+            if prefixes.count(prefix) > 1 or prefix in API_PREFIXES:
+                raise ValueError(f"prefix {prefix!r} is mounted twice (the server's profile has /v1)")

@@ -1,8 +1,8 @@
 """What the controls decide about one validated request, as data the HTTP pipeline carries out.
 
 The order is the real API's and a test double's: the rate limiter first (a refused request does not
-reach a rule), then the first rule that takes the request, else chaos, else a recorded exchange, else
-the strict miss error, else the generator. `decide` is pure: it returns the next `Controls` with the
+reach a rule), then a gateway's cache (a stored reply never reaches the model), then the first rule that
+takes the request, else chaos, else a recorded exchange, else the strict miss error, else the generator. `decide` is pure: it returns the next `Controls` with the
 `Decision`, and never sleeps, raises or writes.
 """
 
@@ -23,6 +23,7 @@ from mockserver.controls.ratelimit import Verdict, admit
 from mockserver.controls.rules.match import select
 from mockserver.controls.rules.model import Action, ErrorSpec
 from mockserver.controls.state import Controls
+from mockserver.core.gateways.enkrypt import Forced
 from mockserver.core.plan import Script
 
 
@@ -40,6 +41,8 @@ class Incoming:
     """Only requests for generated content are rate-limited, rolled for chaos, replayed or held to strict."""
     view: Mapping[str, Any] | None = None
     """The request as rules read its conversation, when its own shape differs (`Validated.view`)."""
+    cache_key: bytes | None = None
+    """Where a gateway's cache may hold this request's reply."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,10 @@ class Decision:
     """Send this recorded exchange as it was."""
     delay: float = 0.0
     fault: Fault | None = None
+    detections: Forced | None = None
+    """Guardrail detectors a rule makes fire."""
+    cached: bytes | None = None
+    """Send this reply a gateway's cache stored for the same request."""
 
 
 def rate_limit_error(verdict: Verdict, model: str) -> ApiError:
@@ -80,7 +87,8 @@ def scripted_error(spec: ErrorSpec) -> ApiError:
 def _acted(sequence: int, verdict: Verdict | None, rule: str | None, action: Action) -> Decision:
     if action.error is not None:
         return Decision(sequence, verdict, rule, error=scripted_error(action.error), delay=action.delay)
-    return Decision(sequence, verdict, rule, script=action.script, delay=action.delay, fault=action.fault)
+    return Decision(sequence, verdict, rule, script=action.script, delay=action.delay, fault=action.fault,
+                    detections=action.detections)
 
 
 def decide(controls: Controls, incoming: Incoming, config: Config, now: float) -> tuple[Controls, Decision]:
@@ -93,6 +101,8 @@ def decide(controls: Controls, incoming: Incoming, config: Config, now: float) -
         if not verdict.allowed:
             return controls, Decision(sequence, verdict,
                                       error=rate_limit_error(verdict, str(incoming.request.get("model"))))
+    if incoming.cache_key is not None and incoming.cache_key in controls.cache:
+        return controls, Decision(sequence, verdict, cached=controls.cache[incoming.cache_key])
     rule, action, counts = select(controls.rules, incoming.request, incoming.headers, controls.counts,
                                   incoming.endpoint, incoming.view)
     if counts is not controls.counts:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 from yarl import URL
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "cookie",
+SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "api-key", "x-api-key", "apikey", "cookie",
                             "openai-organization", "openai-project"})
 REDACTED = "[redacted]"
 

@@ -2,9 +2,9 @@
 
 Everything that can change what happens to a request besides the request itself sits in `Controls`:
 rules and their counts, the rate-limit buckets, chaos, timing, the default fault, quirks, replay
-positions, what endpoints stored (responses for `previous_response_id`) and the sequence number.
-`reset` returns all of it (sequence included) to the configured start, so a test's outcome never
-depends on the tests before it.
+positions, what endpoints stored (responses for `previous_response_id`), a gateway's cache, a guardrail
+proxy's deployments and the sequence number. `reset` returns all of it (sequence included) to the
+configured start, so a test's outcome never depends on the tests before it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mockserver.contract.profiles import profiles
 from mockserver.controls.chaos import Chaos
 from mockserver.controls.config import Config
+from mockserver.controls.deployments import Deployments
 from mockserver.controls.faults import Fault
 from mockserver.controls.journal import Journal
 from mockserver.controls.ratelimit import KeyState, Limits
@@ -22,12 +24,11 @@ from mockserver.controls.rules.model import Counts, ErrorSpec, Rule
 from mockserver.controls.timing import Timing
 from mockserver.core.endpoints import ServeOptions
 
-
 STORED_LIMIT = 1024
 """Stored entries a server keeps; past it the oldest are forgotten, so a long run holds bounded memory."""
 
 
-def stored_with(stored: Mapping[str, Any], key: str, value: Any, limit: int = STORED_LIMIT) -> dict[str, Any]:
+def stored_with(stored: Mapping[Any, Any], key: Any, value: Any, limit: int = STORED_LIMIT) -> dict[Any, Any]:
     """`stored` with `key` set (as the newest entry), the oldest entries dropped past `limit`."""
     kept = {k: v for k, v in stored.items() if k != key}
     kept[key] = value
@@ -52,11 +53,25 @@ class Controls:
     """What endpoints keep between requests (`Endpoint.keep`), oldest first, at most `STORED_LIMIT`."""
     sequence: int = 0
     """Requests decided since the start (or the last reset): chaos rolls and completion ids use it."""
+    cache: Mapping[bytes, bytes] = field(default_factory=dict)
+    """A gateway's stored replies by request key, the oldest first."""
+    deployments: Deployments = Deployments()
+    """The guardrail proxy's deployments, as last read."""
 
     @classmethod
     def start(cls, config: Config) -> Controls:
         return cls(rules=config.scenario.rules, strict=config.scenario.strict, limits=config.limits,
-                   chaos=config.chaos, timing=config.timing, fault=config.fault, quirks=config.quirks)
+                   chaos=config.chaos, timing=config.timing, fault=config.fault, quirks=config.quirks,
+                   deployments=config.deployments)
+
+
+CACHE_ENTRIES = 1024
+"""Replies a gateway's cache keeps; past that, the oldest go, as a cache with a size limit drops them."""
+
+
+def cached(controls: Controls, key: bytes, reply: bytes) -> Controls:
+    """The controls with `reply` stored under `key` in the gateway's cache."""
+    return replace(controls, cache=stored_with(controls.cache, key, reply, CACHE_ENTRIES))
 
 
 class DoubleState:
@@ -71,8 +86,8 @@ class DoubleState:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the configured rules, limits, chaos, timing, fault and quirks, with an empty journal,
-        fresh counts, full buckets, and the sequence and arrival numbers at zero."""
+        """Back to the configured rules, limits, chaos, timing, fault, quirks and deployments, with an empty
+        journal and gateway cache, fresh counts, full buckets, and the sequence and arrival numbers at zero."""
         self.controls = Controls.start(self.config)
         self.options = self._options()
         self.arrivals = 0
@@ -86,13 +101,26 @@ class DoubleState:
     def remember(self, key: str, value: Any) -> None:
         """Store what an endpoint keeps; validation reads it through `ServeOptions.stored`."""
         self.controls = replace(self.controls, stored=stored_with(self.controls.stored, key, value))
-        self.options = replace(self.options, stored=self.controls.stored)
+        self.options = {name: replace(options, stored=self.controls.stored)
+                        for name, options in self.options.items()}
 
     def arrive(self) -> int:
         self.arrivals += 1
         return self.arrivals
 
-    def _options(self) -> ServeOptions:
-        """What validation and planning read of the settings, built once per change, not per request."""
-        return ServeOptions(profile=self.config.profile, context_windows=dict(self.config.context_windows),
-                            models=self.config.models, quirks=self.controls.quirks, stored=self.controls.stored)
+    def _options(self) -> dict[str, ServeOptions]:
+        """What validation and planning read of the settings, per profile, built once per change, not per
+        request. A profile serves the server's models, else its own default ones; a gateway serves the
+        models its file configures."""
+        gateway = self.config.gateway_models
+        options = {}
+        for name, table in profiles().items():
+            models = self.config.models if self.config.models is not None else table.models
+            aliases: dict[str, str] = {}
+            cards: Mapping[str, Mapping[str, str]] = {}
+            if name == "watsonx-gateway" and gateway.models is not None:
+                models, aliases, cards = gateway.models, gateway.aliases, gateway.cards
+            options[name] = ServeOptions(profile=name, context_windows=dict(self.config.context_windows),
+                                         models=models, quirks=self.controls.quirks, aliases=aliases, cards=cards,
+                                         stored=self.controls.stored)
+        return options

@@ -35,7 +35,9 @@ class ChoicePlan:
     logprobs: tuple[dict[str, Any], ...] | None = None
     audio: dict[str, Any] | None = None
     reasoning_content_tokens: tuple[str, ...] | None = None
-    """Visible reasoning (vLLM's `reasoning_content`), shown only when a profile asks for it."""
+    """Visible reasoning (vLLM's `reasoning`), shown only when a profile asks for it."""
+    stop_reason: str | int | None = None
+    """What ended the choice when a stop sequence or a stop token did (vLLM's `stop_reason`)."""
     cost: int | None = None
     """Completion tokens the choice cost (reasoning aside) when its pieces do not show them all: a token
     limit cut it inside a tool call's framing, or a stop sequence the model wrote was cut away; None: what
@@ -63,6 +65,8 @@ class CompletionPlan:
     service_tier: str
     choices: tuple[ChoicePlan, ...]
     usage: dict[str, Any] = field(default_factory=dict)
+    prompt_token_ids: tuple[int, ...] | None = None
+    """The prompt's token ids, when the request asked for them (vLLM's `return_token_ids`)."""
 
 
 @dataclass(frozen=True, slots=True)

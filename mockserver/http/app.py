@@ -7,16 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from aiohttp import web
 
 from mockserver.contract.models import known_models, model_info
+from mockserver.contract.profiles import profile
 from mockserver.controls.config import Config
 from mockserver.controls.state import DoubleState
 from mockserver.core.endpoints import ENDPOINTS
+from mockserver.core.endpoints.profiled import profiled
 from mockserver.core.generate import prose
 from mockserver.http import admin
 from mockserver.http.middleware import STATE_KEY, envelope_middleware, journal_middleware, stamp_headers
 from mockserver.http.pipeline import WORKERS_KEY, handler
 from mockserver.http.protocol import expect_handler
 
-API_PREFIXES = ("/v1", "")
 _WORKERS = 1
 """Threads for heavy requests. One: heavy requests queue behind each other, and the event loop shares
 the interpreter with a single busy thread, which keeps cheap requests at a few milliseconds (measured
@@ -28,16 +29,19 @@ async def _stop_workers(app: web.Application) -> None:
 
 
 def create_app(config: Config | None = None) -> web.Application:
-    """The aiohttp application; embed it with aiohttp's test utilities or run it with `serve`."""
+    """The aiohttp application; embed it with aiohttp's test utilities or run it with `serve`. Every
+    profile in the configuration's routing table answers the routes it serves under its prefix."""
     config = config or Config()
     app = web.Application(middlewares=[journal_middleware, envelope_middleware],
                           client_max_size=config.max_body_bytes + 1)
     app[STATE_KEY] = DoubleState(config)
     app[WORKERS_KEY] = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mockserver-work")
     app.on_cleanup.append(_stop_workers)
-    for endpoint in ENDPOINTS.values():
-        serve = handler(endpoint)
-        for prefix in API_PREFIXES:
+    for prefix, profile_name in config.routing:
+        for endpoint in ENDPOINTS.values():
+            if not profile(profile_name).serves(endpoint.paths[0]):
+                continue
+            serve = handler(profiled(endpoint, profile_name), profile_name)
             for path in endpoint.paths:
                 app.router.add_route(endpoint.method, prefix + path, serve, expect_handler=expect_handler)
     app.on_response_prepare.append(stamp_headers)

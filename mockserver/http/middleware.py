@@ -46,8 +46,8 @@ class Trace:
 TRACE: ContextVar[Trace | None] = ContextVar("mockserver_trace", default=None)
 
 
-def error_response(error: ApiError, quirks: tuple[str, ...]) -> web.Response:
-    status, body = render_error(error, quirks)
+def error_response(error: ApiError, quirks: tuple[str, ...], profile_name: str, trace: str) -> web.Response:
+    status, body = render_error(error, quirks, profile_name, trace)
     return web.Response(body=body, status=status, content_type="application/json", headers=error.headers)
 
 
@@ -64,23 +64,29 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
 
 @web.middleware
 async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as an OpenAI error envelope; nothing leaks a traceback to the client."""
-    quirks = request.app[STATE_KEY].controls.quirks
+    """Every failure leaves as the error envelope of the profile that answers the path; nothing leaks a
+    traceback to the client."""
     try:
         return await handler(request)
     except ApiError as exc:
-        return error_response(exc, quirks)
+        return _answer(request, exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return error_response(_http_error(exc, request), quirks)
+        return _answer(request, _http_error(exc, request))
     except ConnectionResetError:
         log.debug("client hung up while sending its request")
         return web.Response(status=499)
     except Exception:
         log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return error_response(ApiError("server_error", "The server had an error while processing your request."),
-                              quirks)
+        return _answer(request, ApiError("server_error", "The server had an error while processing your request."))
+
+
+def _answer(request: web.Request, error: ApiError) -> web.Response:
+    state = request.app[STATE_KEY]
+    trace = TRACE.get()
+    return error_response(error, state.controls.quirks, state.config.profile_for(request.path),
+                          trace.request_id if trace is not None else "")
 
 
 async def _body_bytes(request: web.Request, limit: int) -> bytes | None:

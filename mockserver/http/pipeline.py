@@ -1,7 +1,9 @@
 """The one request pipeline every endpoint runs: read, validate, decide, plan, render, deliver.
 
-An endpoint (`mockserver.core.endpoints`) supplies pure functions; the controls (`mockserver.controls`)
-decide what happens; this is the only place that awaits, sleeps and writes.
+An endpoint (`mockserver.core.endpoints`), as a profile serves it, supplies pure functions; the controls
+(`mockserver.controls`) decide what happens; a gateway profile (`mockserver.core.gateways`) may refuse
+a request before it is planned and adds to the written reply; this is the only place that awaits,
+sleeps and writes.
 
 Validating and planning are pure and usually take well under a millisecond, so they run on the event
 loop. A request that can make them take longer (schemas to check and draw from, several choices, a
@@ -21,16 +23,20 @@ import orjson
 from aiohttp import web
 
 from mockserver.contract.errors import ApiError
+from mockserver.contract.profiles import profile
 from mockserver.controls.cassette import Exchange, replay_steps
 from mockserver.controls.decide import Incoming, decide
+from mockserver.controls.deployments import load_deployments
 from mockserver.controls.faults import Delivery, Fault, apply_fault, parse_fault
 from mockserver.controls.settings import SettingError
+from mockserver.controls.state import DoubleState, cached
 from mockserver.controls.timing import Timing, event_delays, generation_seconds, parse_timing
 from mockserver.core.endpoints import Endpoint
+from mockserver.core.gateways import GATEWAYS, Forced
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
-from mockserver.http.request import api_key, check_auth, read_json
+from mockserver.http.request import api_key, check_auth, check_headers, read_json
 
 WORKERS_KEY = web.AppKey("workers", ThreadPoolExecutor)
 _HEAVY_BYTES = 16 * 1024
@@ -41,6 +47,7 @@ Result = TypeVar("Result")
 TIMING_HEADER = "X-Mock-Timing"
 FAULT_HEADER = "X-Mock-Fault"
 REFUSAL_HEADER = "X-Mock-Refusal"
+REFRESH_HEADER = "X-Enkrypt-Refresh-Cache"
 
 
 def _timing(request: web.Request, base: Timing) -> Timing:
@@ -82,6 +89,17 @@ async def _send_recorded(request: web.Request, exchange: Exchange, timed: bool) 
     return await send_stream(request, Delivery(tuple(replay_steps(exchange, timed))), exchange.headers)
 
 
+def _refresh_deployments(request: web.Request, state: DoubleState) -> None:
+    """`X-Enkrypt-Refresh-Cache: true` has the proxy read its deployments again (their file, here)."""
+    source = state.controls.deployments.source
+    if request.headers.get(REFRESH_HEADER) != "true" or source is None:
+        return
+    try:
+        state.update(deployments=load_deployments(source))
+    except SettingError as exc:
+        raise ApiError("server_error", f"The deployments could not be read again: {exc}") from None
+
+
 async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], *args: Any) -> Result:
     """`work(*args)`, on the event loop, or for a heavy request in the worker thread while the loop serves."""
     if not heavy:
@@ -89,29 +107,44 @@ async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], 
     return await asyncio.get_running_loop().run_in_executor(request.app[WORKERS_KEY], work, *args)
 
 
-def handler(endpoint: Endpoint) -> web.Handler:
+def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
+    """`endpoint` as it is served by `profile_name` (already wrapped by `core.endpoints.profiled`)."""
+    table = profile(profile_name)
+    gateway = GATEWAYS.get(profile_name) if endpoint.generates else None
+    route = endpoint.paths[0]
+
     async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
         config = state.config
-        check_auth(request, config)
+        check_auth(request, config, table.auth)
+        check_headers(request, table)
         timing = _timing(request, state.controls.timing)
         fault = _fault(request)
         payload = await read_json(request, config) if endpoint.reads_body else dict(request.match_info)
         size = len(await request.read()) if endpoint.reads_body else 0
         heavy = size > _HEAVY_BYTES or not endpoint.quick(payload)
-        validated = await _work(request, heavy, endpoint.validate, payload, state.options)
-        incoming = Incoming(endpoint.name, request.path, validated.request, request.headers, api_key(request),
-                            validated.cost, endpoint.generates, validated.view)
+        validated = await _work(request, heavy, endpoint.validate, payload, state.options[profile_name])
+        incoming = Incoming(endpoint.name, request.path, validated.request, request.headers,
+                            api_key(request, table.auth), validated.cost, endpoint.generates,
+                            view=validated.view, cache_key=validated.cache_key)
         state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
         trace = TRACE.get()
         if trace is not None:
             trace.verdict, trace.rule = decision.verdict, decision.rule
+        admission = None
+        if gateway is not None and gateway.admit is not None:
+            # A gateway in front of the model refuses before anything behind it (a rule's answer) happens.
+            _refresh_deployments(request, state)
+            admission = gateway.admit(state.controls.deployments.table, request.headers, validated.request,
+                                      decision.detections or Forced())
         if decision.delay:
             await asyncio.sleep(decision.delay)
         if decision.error is not None:
             raise decision.error
         if decision.recorded is not None:
             return await _send_recorded(request, decision.recorded, config.replay_timing)
+        if decision.cached is not None and gateway is not None and gateway.from_cache is not None:
+            return await send_body(request, gateway.from_cache(decision.cached), 0.0, fault)
         quirks = state.controls.quirks
         context = Context(server_seed=config.seed, sequence=decision.sequence,
                           created=config.clock if config.clock is not None else int(time.time()),
@@ -129,6 +162,10 @@ def handler(endpoint: Endpoint) -> web.Handler:
             return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
 
         plan, rendered = await _work(request, heavy, produce)
+        if gateway is not None:
+            rendered = gateway.finish(admission, rendered, route)
+        if validated.cache_key is not None:
+            state.controls = cached(state.controls, validated.cache_key, rendered)
         kept = endpoint.keep(plan, effective)
         if kept is not None:
             state.remember(*kept)

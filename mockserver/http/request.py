@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from mockserver.contract.errors import ApiError, invalid_json, missing_api_key, wrong_api_key
+from mockserver.contract.profiles import Auth, Profile
 from mockserver.controls.config import Config
 
 ANONYMOUS_KEY = "anonymous"
@@ -20,20 +22,36 @@ makes the server hold: about a hundred megabytes at worst."""
 _COUNTED_BYTES = 256 * 1024
 
 
-def api_key(request: web.Request) -> str:
-    """The Bearer key, which also names the rate-limit bucket; requests without one share a bucket."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    return key.strip() if scheme.lower() == "bearer" and key.strip() else ANONYMOUS_KEY
+def api_key(request: web.Request, auth: Auth) -> str:
+    """The key in the profile's header, which also names the rate-limit bucket; requests without one share
+    a bucket."""
+    return auth.key(request.headers) or ANONYMOUS_KEY
 
 
-def check_auth(request: web.Request, config: Config) -> None:
+def check_auth(request: web.Request, config: Config, auth: Auth) -> None:
     if not config.api_keys:
         return
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise missing_api_key()
-    if key.strip() not in config.api_keys:
-        raise wrong_api_key(key.strip())
+    key = auth.key(request.headers)
+    if key is None:
+        raise missing_api_key(auth.header)
+    if key not in config.api_keys:
+        raise wrong_api_key(key)
+
+
+def check_headers(request: web.Request, profile: Profile) -> None:
+    """The headers a profile requires, and the values it allows, as its server checks them."""
+    for name, header in profile.headers.items():
+        value = request.headers.get(name)
+        if value is None:
+            if header.required:
+                raise ApiError("invalid_request", f"Missing required header: '{name}' ({header.doc}).", param=name,
+                               code="missing_required_header")
+            continue
+        if (header.enum is not None and value not in header.enum) or (
+                header.pattern is not None and re.fullmatch(header.pattern, value) is None):
+            wanted = f"one of {', '.join(header.enum)}" if header.enum is not None else header.doc
+            raise ApiError("invalid_request", f"Invalid value for header '{name}': {value!r}; expected {wanted}.",
+                           param=name, code="invalid_value")
 
 
 def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:

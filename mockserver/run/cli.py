@@ -7,15 +7,17 @@ import os
 import sys
 from collections.abc import Sequence
 
+from mockserver.contract.profiles import profiles
 from mockserver.controls.cassette import CassetteError, load_cassette
 from mockserver.controls.chaos import parse_chaos
 from mockserver.controls.config import DEFAULT_HOST, DEFAULT_PORT, Config
+from mockserver.controls.deployments import Deployments, load_deployments
 from mockserver.controls.faults import parse_fault
+from mockserver.controls.gateway import GatewayModels, load_gateway_models
 from mockserver.controls.rules import Scenario, load_scenario
 from mockserver.controls.settings import SettingError
 from mockserver.controls.timing import PROFILES, Timing
 from mockserver.core.render.quirks import QUIRKS
-from mockserver.core.validate import profiles
 from mockserver.http.record import serve_record
 from mockserver.run.server import serve
 
@@ -31,15 +33,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0,
                         help="server seed; replies are a pure function of it and the request (default: 0)")
     parser.add_argument("--api-key", dest="api_keys", action="append", default=[], metavar="KEY",
-                        help="accept only this Bearer key (repeatable); without it any key or none is accepted")
+                        help="accept only this key (repeatable), as a Bearer token or in the profile's own key header "
+                             "(apikey for enkrypt); without it any key or none is accepted")
     parser.add_argument("--clock", type=int, default=None, metavar="EPOCH",
                         help="fixed 'created' timestamp (Unix seconds), making whole bodies reproducible")
     parser.add_argument("--models", default=None, metavar="ID[,ID...]",
                         help="comma-separated model ids to serve; requests for others get 404 model_not_found "
-                             "(default: any id is accepted and /v1/models lists the built-in table)")
-    parser.add_argument("--profile", choices=sorted(profiles.PROFILES), default="openai",
-                        help="compatibility profile: 'vllm' accepts and honours vLLM's extra request parameters "
-                             "(default: %(default)s)")
+                             "(default: any id is accepted and /v1/models lists the built-in table; vllm serves the "
+                             "models fixtures/profiles.json lists, a gateway those of --gateway-models)")
+    parser.add_argument("--profile", choices=sorted(profiles()), default="openai",
+                        help="the server that answers /v1/... and /...: 'vllm' is vLLM's OpenAI-compatible server, "
+                             "'watsonx-gateway' IBM's Model Gateway, 'enkrypt' Enkrypt AI's proxy (default: "
+                             "%(default)s); the gateways also answer at their own prefixes, /ml/gateway/v1 and "
+                             "/ai-proxy, whatever this says")
+    parser.add_argument("--mount", dest="mounts", action="append", default=[], metavar="PREFIX=PROFILE",
+                        help="also serve PROFILE under PREFIX (repeatable), e.g. /vllm/v1=vllm beside OpenAI on /v1")
+    parser.add_argument("--gateway-models", default=None, metavar="FILE",
+                        help="YAML or JSON: the models the watsonx.ai gateway serves, with their aliases "
+                             "(fixtures/schemas/gateway_models.schema.json); without it any model id")
+    parser.add_argument("--deployments", default=None, metavar="FILE",
+                        help="YAML or JSON: the Enkrypt AI proxy's deployments and their guardrails "
+                             "(fixtures/schemas/deployments.schema.json)")
     parser.add_argument("--quirk", dest="quirks", action="append", default=[], metavar="NAME",
                         choices=list(QUIRKS),
                         help="emulate a deviation real servers have (repeatable): " + ", ".join(QUIRKS))
@@ -110,18 +124,31 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
         if not model.strip() or not tokens.strip().isdigit() or int(tokens) < 1:
             parser.error(f"--context-window expects MODEL=TOKENS with a positive whole number, got {item!r}")
         windows.append((model.strip(), int(tokens)))
+    mounts = []
+    for item in args.mounts:
+        prefix, _, name = item.partition("=")
+        if not prefix.strip() or not name.strip():
+            parser.error(f"--mount expects PREFIX=PROFILE, got {item!r}")
+        mounts.append((prefix.strip(), name.strip()))
     try:
         scenario = load_scenario(args.scenario) if args.scenario else Scenario()
+        gateway_models = load_gateway_models(args.gateway_models) if args.gateway_models else GatewayModels()
+        deployments = load_deployments(args.deployments) if args.deployments else Deployments()
         chaos = parse_chaos(args.chaos)
         fault = parse_fault(args.fault) if args.fault is not None else None
         cassette = load_cassette(args.replay) if args.replay else None
     except (SettingError, CassetteError) as exc:
         parser.error(str(exc))
-    return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
-                  clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario, admin=args.admin,
-                  admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm, rate_limit_tpm=args.rate_limit_tpm,
-                  chaos=chaos, replay=cassette, replay_timing=args.replay_timing, replay_miss=args.replay_miss,
-                  quirks=tuple(args.quirks), context_windows=tuple(windows), profile=args.profile, fault=fault)
+    try:
+        return Config(host=args.host, port=args.port, seed=args.seed, api_keys=tuple(args.api_keys),
+                      clock=args.clock, models=models, timing=_timing(args, parser), scenario=scenario,
+                      admin=args.admin, admin_key=args.admin_key, rate_limit_rpm=args.rate_limit_rpm,
+                      rate_limit_tpm=args.rate_limit_tpm, chaos=chaos, replay=cassette,
+                      replay_timing=args.replay_timing, replay_miss=args.replay_miss, quirks=tuple(args.quirks),
+                      context_windows=tuple(windows), profile=args.profile, fault=fault, mounts=tuple(mounts),
+                      gateway_models=gateway_models, deployments=deployments)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def build_record_parser() -> argparse.ArgumentParser:

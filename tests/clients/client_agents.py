@@ -9,11 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import openai
-from agents import (Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool,
-                    set_tracing_disabled)
-from pydantic import BaseModel
-
+from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
 from harness import API_KEY, MODEL, Mock, case, main
+from pydantic import BaseModel
 
 set_tracing_disabled(True)  # traces would be uploaded to OpenAI
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import instructor
 import openai
+from harness import API_KEY, MODEL, Mock, case, main
 from instructor.core.exceptions import InstructorRetryException
 from pydantic import BaseModel, Field
-
-from harness import API_KEY, MODEL, Mock, case, main
 
 ASK = [{"role": "user", "content": "Extract: Ada Lovelace was 36."}]
 

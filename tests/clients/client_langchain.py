@@ -5,13 +5,12 @@ OpenAIEmbeddings behind a vector store that retrieves by similarity."""
 from __future__ import annotations
 
 import openai
+from harness import API_KEY, MODEL, Mock, case, main
 from langchain_core.messages import AIMessageChunk, HumanMessage, ToolMessage
 from langchain_core.tools import tool
 from langchain_core.vectorstores import InMemoryVectorStore
 from langchain_openai import ChatOpenAI, OpenAIEmbeddings
 from pydantic import BaseModel
-
-from harness import API_KEY, MODEL, Mock, case, main
 
 
 class Person(BaseModel):

@@ -9,10 +9,9 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # the price list would be fetched at import
 
 import litellm
+from harness import API_KEY, MODEL, Mock, case, main
 from litellm.exceptions import MidStreamFallbackError
 from pydantic import BaseModel
-
-from harness import API_KEY, MODEL, Mock, case, main
 
 HI = [{"role": "user", "content": "Say hello to the matrix."}]
 WEATHER_TOOL = {"type": "function", "function": {

@@ -4,13 +4,12 @@ calling (`chat_with_tools`, `predict_and_call`), structured prediction, retries 
 from __future__ import annotations
 
 import openai
+from harness import API_KEY, MODEL, Mock, case, main
 from llama_index.core.llms import ChatMessage
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from llama_index.llms.openai_like import OpenAILike
 from pydantic import BaseModel
-
-from harness import API_KEY, MODEL, Mock, case, main
 
 HI = [ChatMessage(role="user", content="Say hello to the matrix.")]
 

@@ -9,9 +9,8 @@ import base64
 import json
 
 import openai
-from pydantic import BaseModel
-
 from harness import API_KEY, MODEL, Mock, case, main
+from pydantic import BaseModel
 
 HI = [{"role": "user", "content": "Say hello to the matrix."}]
 WEATHER_TOOL = {"type": "function", "function": {

@@ -4,14 +4,19 @@ output), the same streamed, retries on 429 and the HTTP error it raises."""
 from __future__ import annotations
 
 import openai
+from harness import API_KEY, MODEL, Mock, case, main
 from pydantic import BaseModel
 from pydantic_ai import Agent, ModelHTTPError, NativeOutput, PromptedOutput
-from pydantic_ai.exceptions import (ModelAuthenticationError, ModelContextWindowExceededError, ModelNotFoundError,
-                                   ModelOverloadedError, ModelQuotaExceededError, ModelServerError)
+from pydantic_ai.exceptions import (
+    ModelAuthenticationError,
+    ModelContextWindowExceededError,
+    ModelNotFoundError,
+    ModelOverloadedError,
+    ModelQuotaExceededError,
+    ModelServerError,
+)
 from pydantic_ai.models.openai import OpenAIChatModel
 from pydantic_ai.providers.openai import OpenAIProvider
-
-from harness import API_KEY, MODEL, Mock, case, main
 
 
 class City(BaseModel):

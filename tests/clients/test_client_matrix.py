@@ -48,6 +48,7 @@ CLIENTS = (
     Client("llama-index", "client_llamaindex.py", "llamaindex"),
     Client("openai-node", "client_openai_node.mjs", "node"),
     Client("vercel-ai-sdk", "client_ai_sdk.mjs", "node"),
+    Client("watsonx-ai-node", "client_watsonx_gateway.mjs", "node"),
 )
 
 

@@ -42,11 +42,28 @@ def test_passes_on_the_mock_with_exit_0(tmp_path: Path, capsys: pytest.CaptureFi
     assert "unknown model" in groups["errors"]["covered"] and groups["errors"]["not_covered"] == []
     suites = ET.parse(junit).getroot()
     assert suites.tag == "testsuites"
-    assert {case.get("name") for case in suites.iter("testcase")} == set(checks.CATALOGUE)
+    assert {case.get("name") for case in suites.iter("testcase")} == {
+        name for name, info in checks.CATALOGUE.items() if info.judged_under("openai")}
     assert not list(suites.iter("failure"))
     text = markdown.read_text()
     assert "| Area | Check | Result |" in text and "| `completion_schema` | pass |" in text
     assert "| `shape` | " in text and "covered 10/10" in text
+
+
+def test_profile_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--profile vllm` passes the mock's vllm profile and fails it once it ignores guided_choice; a
+    profile's required header that no one gives is a usage error before anything is sent."""
+    report = tmp_path / "r.json"
+    assert _exit_code(["--profile", "vllm", "--only", "vllm", "--max-examples", "3", "--report", str(report)]) == 0
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, REPORT_SCHEMA)
+    assert document["profile"] == "vllm" and "guided_choice_honoured" in {c["name"] for c in document["checks"]}
+    assert _exit_code(["--profile", "vllm", "--only", "vllm", "--max-examples", "3",
+                       "--mock-quirk", "guided_choice_ignored"]) == 1
+    assert "FAILED guided_choice_honoured" in capsys.readouterr().err
+    with MockServer() as server:
+        assert _exit_code(["--profile", "enkrypt", "--base-url", server.url + "/ai-proxy", "--model", "gpt-4o-mini"]) == 2
+    assert "needs the header X-Enkrypt-Deployment" in capsys.readouterr().err
 
 
 def test_a_failing_check_exits_1_with_reproducer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

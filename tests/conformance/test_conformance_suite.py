@@ -55,10 +55,14 @@ CAUGHT_BY = {
     "max_output_tokens_ignored": ("responses", "max_output_tokens_honoured"),
 }
 PATHS = {"completions": "/completions", "embeddings": "/embeddings", "responses": "/responses"}
+# quirk -> (the profile whose parameter it ignores, its group, the check that must catch it)
+CAUGHT_UNDER_PROFILE = {
+    "guided_choice_ignored": ("vllm", "vllm", "guided_choice_honoured"),
+}
 
 
 def test_every_quirk_has_an_expected_catch() -> None:
-    assert set(CAUGHT_BY) | {"seed_ignored"} == set(QUIRKS)
+    assert set(CAUGHT_BY) | set(CAUGHT_UNDER_PROFILE) | {"seed_ignored"} == set(QUIRKS)
 
 
 def test_unseeded_replies_warn_unless_strict() -> None:
@@ -122,6 +126,37 @@ def test_each_quirk_is_caught(quirk: str) -> None:
     failure = failed[check]
     assert failure.curl.startswith("curl ") and f"/v1{PATHS.get(group, '/chat/completions')} " in failure.curl
     assert failure.request is not None
+
+
+@pytest.mark.parametrize("quirk", sorted(CAUGHT_UNDER_PROFILE))
+def test_each_profile_quirk_is_caught_under_its_profile(quirk: str) -> None:
+    profile, group, check = CAUGHT_UNDER_PROFILE[quirk]
+    caught = run_suite(only=[group], max_examples=4, profile=profile, mock_quirks=[quirk])
+    assert check in caught.failing_checks
+    failure = next(f for f in caught.failures if f.check == check)
+    assert failure.request["guided_choice"] and "HTTP 200" in failure.exchange
+    assert run_suite(only=[group], max_examples=4, profile=profile).ok
+
+
+@pytest.mark.parametrize(("profile", "added"), [
+    ("vllm", {"guided_choice_honoured", "guided_regex_honoured", "guided_json_valid", "profile_reply_fields"}),
+    ("watsonx-gateway", {"gateway_cache_served", "profile_reply_fields"}),
+    ("enkrypt", {"enkrypt_detections", "enkrypt_pii_detected", "profile_reply_fields"}),
+])
+def test_each_profile_passes_against_the_mock_as_that_profile(profile: str, added: set[str]) -> None:
+    """The suite under `--profile` sends the profile's parameters and headers and judges what they do; the
+    mock answering as that profile passes every check, the profile's own included."""
+    result = run_suite(max_examples=4, profile=profile, skip=["messages", "choices", "logprobs", "structured"])
+    assert result.failing_checks == [] and result.ok
+    judged = {name for name, record in result.checks.items() if record.status == "pass"}
+    assert added <= judged
+    assert {name: group.uncovered for name, group in result.groups.items() if group.uncovered} == {}
+    assert result.profile == profile
+
+
+def test_profile_checks_are_left_out_of_runs_under_other_profiles() -> None:
+    result = run_suite(only=["shape"], max_examples=2)
+    assert not {"guided_choice_honoured", "gateway_cache_served", "enkrypt_detections"} & set(result.checks)
 
 
 def test_budget_ends_a_failing_run_cleanly() -> None:

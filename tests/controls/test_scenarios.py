@@ -257,3 +257,18 @@ def test_the_published_scenario_schema_accepts_every_example_file() -> None:
     for path in SCENARIOS:
         document = yaml.safe_load(path.read_text())
         assert not list(validator.iter_errors(document)), path
+
+
+def test_detections_force_guardrail_detectors() -> None:
+    from mockserver.core.gateways.enkrypt import Forced
+
+    scenario = parse_scenario([{"match": {"last_user": "x"}, "reply": "hi", "detections": {"input": ["pii"]}},
+                               {"detections": {"output": ["toxicity", "bias"]}}], "test")
+    assert scenario.rules[0].action.kind == "reply"
+    assert scenario.rules[0].action.detections == Forced(frozenset({"pii"}), frozenset())
+    assert scenario.rules[1].action.kind == "generate"
+    assert scenario.rules[1].action.detections == Forced(frozenset(), frozenset({"toxicity", "bias"}))
+    with pytest.raises(SettingError, match=r"rules\[0\]\.detections: detections judge a reply"):
+        parse_scenario([{"error": 500, "detections": {"input": ["pii"]}}], "test")
+    with pytest.raises(SettingError, match=r"rules\[0\]\.detections\.input\.0"):
+        parse_scenario([{"detections": {"input": ["telepathy"]}}], "test")

@@ -9,7 +9,7 @@ from yarl import URL
 
 from mockserver import Config, MockServer
 from mockserver.controls.journal import Arrival, Journal
-from mockserver.controls.state import stored_with
+from mockserver.controls.state import CACHE_ENTRIES, Controls, cached, stored_with
 
 
 def _statuses(mock: MockServer, count: int) -> list[int]:
@@ -101,3 +101,11 @@ def test_the_other_endpoints_are_byte_identical_on_a_fresh_server() -> None:
     first, second = replies(), replies()
     assert first == second
     assert [status for status, _ in first] == [200] * len(requests)
+def test_a_gateways_cache_keeps_the_newest_entries() -> None:
+    controls = Controls()
+    for number in range(CACHE_ENTRIES + 5):
+        controls = cached(controls, number.to_bytes(4, "big"), b"reply %d" % number)
+    assert len(controls.cache) == CACHE_ENTRIES
+    assert min(controls.cache) == (5).to_bytes(4, "big") and controls.cache[(CACHE_ENTRIES + 4).to_bytes(4, "big")]
+    again = cached(controls, (5).to_bytes(4, "big"), b"newer")
+    assert list(again.cache)[-1] == (5).to_bytes(4, "big") and again.cache[(5).to_bytes(4, "big")] == b"newer"

@@ -23,13 +23,13 @@ def _refusal(body: dict[str, Any]) -> ApiError:
 
 def _counting_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls = [0]
-    valid = request_schema._fast_check(request_schema.CHAT_REQUEST)
+    valid = request_schema._fast_check(request_schema.REQUEST)
 
     def counted(body: Any) -> bool:
         calls[0] += 1
         return valid(body)
 
-    monkeypatch.setattr(request_schema, "_fast_check", lambda name: counted)
+    monkeypatch.setattr(request_schema, "_fast_check", lambda key: counted)
     return calls
 
 

@@ -6,9 +6,20 @@ from billing import count as reference_count
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.generate import requests as strategies
 from mockserver.contract import model_info
 from mockserver.core.generate import tokenizer
-from mockserver.core.generate.tokenizer import encode, encoding_of, is_token, piece_bytes, pieces, token_bytes, tokenize
+from mockserver.core.generate.tokenizer import (
+    encode,
+    encoding_of,
+    is_token,
+    piece_bytes,
+    pieces,
+    prompt_ids,
+    prompt_tokens,
+    token_bytes,
+    tokenize,
+)
 
 MODELS = st.sampled_from(["gpt-4o", "gpt-4"])
 FRAGMENTS = st.lists(st.sampled_from(["word", " word", "Word", " 123", "4567", " ", "  ", "\n", ".", "!?", "it's",
@@ -58,3 +69,13 @@ def test_special_tokens_and_gaps_are_not_tokens_a_model_writes() -> None:
     assert not is_token(-1, encoding)
     spelled = tokenize("<|endoftext|>", encoding)
     assert "".join(spelled) == "<|endoftext|>" and len(spelled) > 1
+
+
+@settings(max_examples=60)
+@given(request=st.one_of(strategies.message_requests("gpt-4o-mini"), strategies.tool_requests("gpt-4o"),
+                         strategies.structured_requests("gpt-4.1")))
+def test_prompt_ids_are_as_many_as_the_prompt_is_billed(request: dict) -> None:
+    """vLLM's `prompt_token_ids` hold the prompt token by token: as many ids as `prompt_tokens` counts."""
+    with_documents = {**request, "documents": [{"title": "Tides", "text": "The moon pulls the sea."}]}
+    for asked in (request, with_documents):
+        assert len(prompt_ids(asked)) == prompt_tokens(asked)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mockserver.controls.faults import Fault
+from mockserver.core.gateways.enkrypt import Forced
 from mockserver.core.plan import Script
 
 REPLY_ACTIONS = ("reply", "tool_calls", "object", "refusal")
@@ -74,8 +75,9 @@ class ErrorSpec:
 @dataclass(frozen=True, slots=True)
 class Action:
     """What happens to a matched request. `kind` is one of ACTION_KEYS; a reply kind carries its
-    `script`; `delay` (seconds) precedes any kind, and `fault` spoils the delivery of a reply (scripted
-    or generated) the way the streaming writer's faults do."""
+    `script`; `delay` (seconds) precedes any kind, `fault` spoils the delivery of a reply (scripted
+    or generated) the way the streaming writer's faults do, and `detections` make a guardrail proxy's
+    detectors fire on the request or on its reply."""
 
     kind: str
     script: Script | None = None
@@ -83,6 +85,7 @@ class Action:
     sequence: tuple[Action, ...] = ()
     delay: float = 0.0
     fault: Fault | None = None
+    detections: Forced | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,23 +10,23 @@ compiles, a fault that makes sense) is checked while the typed rules are built. 
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import orjson
-import yaml
-from jsonschema.exceptions import best_match
 
 from mockserver.contract.errors import error_kind, error_kinds
 from mockserver.contract.fixtures import schema
+from mockserver.controls.documents import check_shape, read_document
 from mockserver.controls.faults import parse_fault
 from mockserver.controls.rules.model import ACTION_KEYS, Action, ErrorSpec, FieldTest, Match, Rule, Scenario, TextMatch
 from mockserver.controls.settings import SettingError
 from mockserver.core.endpoints import ENDPOINTS, GENERATING
+from mockserver.core.gateways.enkrypt import Forced
 from mockserver.core.plan import Script
 
 _TEXT_MODES = ("equals", "contains", "regex")
@@ -40,38 +40,8 @@ def _validator(definition: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(target)
 
 
-def _where(base: str, path: Sequence[Any]) -> str:
-    """`rules[1].match.model`: the field's path under the rule, list indices as plain parts."""
-    return ".".join([base, *(str(part) for part in path)])
-
-
-def _wording(error: jsonschema.ValidationError) -> str:
-    """The schema's complaint in the words the rest of the settings use."""
-    value, bound = error.instance, error.validator_value
-    if error.validator == "minimum":
-        wanted = "a positive integer" if bound == 1 else f"at least {bound}"
-        return f"expected {wanted}, got {value!r}"
-    if error.validator == "maximum":
-        return f"expected at most {bound}, got {value!r}"
-    if error.validator == "type":
-        wanted = " or ".join(bound) if isinstance(bound, list) else bound
-        return f"expected {wanted}, got {value!r}"
-    if error.validator in ("enum", "const"):
-        return f"expected one of {bound if error.validator == 'enum' else [bound]}, got {value!r}"
-    return error.message
-
-
 def _check_shape(data: Any, definition: str, where: str) -> None:
-    error = best_match(_validator(definition).iter_errors(data))
-    if error is None:
-        return
-    path = list(error.absolute_path)
-    if error.validator == "additionalProperties":
-        extra = re.search(r"'([^']+)' was unexpected", error.message)
-        if extra:
-            path.append(extra.group(1))
-            raise SettingError(_where(where, path), "unknown field")
-    raise SettingError(_where(where, path), _wording(error))
+    check_shape(data, _validator(definition), where)
 
 
 def _text(value: Any, where: str, default_mode: str) -> TextMatch:
@@ -178,18 +148,32 @@ def parse_error(data: Any, where: str, default_kind: str | None = None) -> Error
     )
 
 
+def _detections(data: Mapping[str, Any]) -> Forced:
+    return Forced(frozenset(data.get("input") or ()), frozenset(data.get("output") or ()))
+
+
 def parse_action(data: Mapping[str, Any], where: str) -> Action:
     """One action from the action keys of a rule or of a sequence item: at most one kind, which may
-    carry a delay and a fault; a delay or a fault alone applies to the generated reply."""
+    carry a delay, a fault and forced detections; any of those alone applies to the generated reply."""
+    action = _parse_action(data, where)
+    if "detections" not in data:
+        return action
+    if action.kind in ("error", "sequence"):
+        raise SettingError(f"{where}.detections", "detections judge a reply; they cannot go with an error or a "
+                           "sequence")
+    return replace(action, detections=_detections(data["detections"]))
+
+
+def _parse_action(data: Mapping[str, Any], where: str) -> Action:
     kinds = [key for key in ACTION_KEYS if key in data]
     delay = float(data.get("delay", 0.0))
     fault = parse_fault(data["fault"], f"{where}.fault") if "fault" in data else None
     if fault is not None and any(kind in ("error", "sequence") for kind in kinds):
         raise SettingError(f"{where}.fault", "a fault spoils a reply; it cannot go with an error or a sequence")
     if not kinds:
-        if "delay" in data or fault is not None:
+        if "delay" in data or "detections" in data or fault is not None:
             return Action("generate", delay=delay, fault=fault)
-        raise SettingError(where, f"no action; give one of {list(ACTION_KEYS)}, or a delay or a fault")
+        raise SettingError(where, f"no action; give one of {list(ACTION_KEYS)}, or a delay, a fault or detections")
     if len(kinds) > 1:
         raise SettingError(f"{where}.{kinds[1]}", f"more than one action ({', '.join(kinds)}); give exactly one")
     kind = kinds[0]
@@ -257,19 +241,6 @@ def parse_scenario(data: Any, source: str) -> Scenario:
     if duplicate is not None:
         raise SettingError(f"{source}: rules[{duplicate}].id", f"duplicate rule id {ids[duplicate]!r}")
     return Scenario(rules=parsed, strict=strict)
-
-
-def read_document(path: str | Path) -> Any:
-    """A scenario file's raw data, for passing on to another server's admin API."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SettingError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise SettingError(str(path), f"not valid {'JSON' if path.suffix == '.json' else 'YAML'}: {exc}") from None
 
 
 def load_scenario(path: str | Path) -> Scenario:

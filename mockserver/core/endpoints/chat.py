@@ -15,7 +15,6 @@ from mockserver.core.plan import CompletionPlan
 from mockserver.core.render import quirks
 from mockserver.core.render.body import completion_body
 from mockserver.core.render.stream import StreamOptions, choice_chunk_count, stream_chunks, stream_events
-from mockserver.core.validate.profiles import PROFILES
 from mockserver.core.validate.request import validate_and_count
 from mockserver.core.validate.schemas import witnesses_known
 
@@ -26,10 +25,7 @@ _GUIDED = frozenset({"guided_json", "guided_regex", "guided_grammar", "guided_ch
 def validate(body: Any, options: ServeOptions) -> Validated:
     if isinstance(body, dict) and isinstance(body.get("model"), str):
         check_kind(body["model"], "chat", "v1/chat/completions")
-    profile = PROFILES[options.profile]
-    request, prompt = validate_and_count(body, extra_parameters=profile.parameters,
-                                         context_windows=options.context_windows)
-    profile.check(request)
+    request, prompt = validate_and_count(body, context_windows=options.context_windows)
     check_model(request["model"], options)
     return Validated(request, prompt, prompt + (completion_limit(request) or 0))
 

@@ -144,7 +144,7 @@ def validate(body: Any, options: ServeOptions) -> Validated:
     unknown = body.keys() - request_parameters(SCHEMA)
     if unknown:
         raise unknown_parameter(min(unknown))
-    check_schema(body, SCHEMA)
+    check_schema(body, (SCHEMA,))
     check_model(body["model"], options)
     check_kind(body["model"], "completion", "v1/completions")
     _check_rules(body)

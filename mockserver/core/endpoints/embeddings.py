@@ -86,7 +86,7 @@ def _check_inputs(body: Mapping[str, Any], encoding: str) -> list[int]:
         raise ApiError("invalid_request", f"Invalid 'input': array too long. Expected an array with maximum length "
                        f"{MAX_INPUTS}, but got an array with length {len(value)} instead.", param="input",
                        code="array_above_max_length")
-    check_schema(body, SCHEMA)
+    check_schema(body, (SCHEMA,))
     check_token_lists(value, "input")
     inputs = _inputs(body)
     nested = isinstance(value, list) and bool(value) and isinstance(value[0], list)
@@ -126,7 +126,7 @@ def validate(body: Any, options: ServeOptions) -> Validated:
     if unknown:
         raise unknown_parameter(min(unknown))
     if "input" not in body or "model" not in body:
-        check_schema(body, SCHEMA)
+        check_schema(body, (SCHEMA,))
     check_integers(body, SCHEMA)
     encoding = encoding_of(body["model"]) if isinstance(body.get("model"), str) else "cl100k_base"
     sizes = _check_inputs(body, encoding)

@@ -25,6 +25,10 @@ class ServeOptions:
     stored: Mapping[str, Any] = field(default_factory=dict)
     """What the server keeps between requests (`Endpoint.keep`), by key: stored responses, which
     `previous_response_id` and `GET /responses/{id}` read."""
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    """Model aliases a gateway maps back to model ids before serving a request."""
+    cards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Fields the model list shows for a model beyond the model table's (a gateway's alias and owner)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +44,8 @@ class Validated:
     body has another shape; None: the request itself."""
     recalled: Any = None
     """What validation looked up in the server's stored state for the planner (a stored conversation)."""
+    cache_key: bytes | None = None
+    """Where a gateway's cache stores the reply and serves it again; None when the request does not use it."""
 
     @property
     def streamed(self) -> bool:

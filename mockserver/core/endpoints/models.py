@@ -13,9 +13,9 @@ from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated
 from mockserver.core.generate.planner import Context
 
 
-def _model_object(model_id: str) -> dict[str, Any]:
+def _model_object(model_id: str, card: Mapping[str, Any]) -> dict[str, Any]:
     info = model_info(model_id)
-    return {"id": info.id, "object": "model", "created": info.created, "owned_by": info.owned_by}
+    return {"id": info.id, "object": "model", "created": info.created, "owned_by": info.owned_by, **card}
 
 
 def _served(options: ServeOptions) -> list[str]:
@@ -23,22 +23,22 @@ def _served(options: ServeOptions) -> list[str]:
 
 
 def _validate_list(route: Any, options: ServeOptions) -> Validated:
-    return Validated({"models": tuple(_served(options))})
+    return Validated({"models": tuple(_served(options)), "cards": options.cards})
 
 
 def _validate_one(route: Any, options: ServeOptions) -> Validated:
-    model = route["model"]
+    model = options.aliases.get(route["model"], route["model"])
     if model not in _served(options):
-        raise model_not_found(model)
-    return Validated({"model": model})
+        raise model_not_found(route["model"])
+    return Validated({"model": model, "cards": options.cards})
 
 
 def _plan_list(request: Mapping[str, Any], context: Context) -> dict[str, Any]:
-    return {"object": "list", "data": [_model_object(m) for m in request["models"]]}
+    return {"object": "list", "data": [_model_object(m, request["cards"].get(m, {})) for m in request["models"]]}
 
 
 def _plan_one(request: Mapping[str, Any], context: Context) -> dict[str, Any]:
-    return _model_object(request["model"])
+    return _model_object(request["model"], request["cards"].get(request["model"], {}))
 
 
 def _body(plan: dict[str, Any], quirk_names: tuple[str, ...]) -> bytes:

@@ -315,7 +315,7 @@ def validate(body: Any, options: ServeOptions) -> Validated:
     if unknown:
         raise unknown_parameter(min(unknown))
     _check_tool_types(body)
-    check_schema(body, SCHEMA)
+    check_schema(body, (SCHEMA,))
     check_integers(body, SCHEMA)
     check_model(body["model"], options)
     check_kind(body["model"], "chat", "v1/responses")

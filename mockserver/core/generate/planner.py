@@ -27,12 +27,21 @@ from mockserver.core.generate.tokenizer import (
     count,
     encoding_of,
     is_token,
+    piece_ids,
     prompt_audio_tokens,
     prompt_tokens,
     tokenize,
 )
 from mockserver.core.generate.tools import plan_tool_reply, tool_result_preamble
-from mockserver.core.generate.vendor import vllm_completion_id, vllm_reasoning_requested, vllm_text
+from mockserver.core.generate.vendor import (
+    vllm_allowed_tokens,
+    vllm_banned,
+    vllm_completion_id,
+    vllm_floor,
+    vllm_prompt_ids,
+    vllm_reasoning_requested,
+    vllm_text,
+)
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 _NATURAL_LENGTH = (16, 64)
@@ -70,23 +79,36 @@ def _bias(request: Mapping[str, Any], encoding: str) -> tuple[frozenset[int], in
     return banned, forced
 
 
-def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str,
-                 budget: int | None) -> tuple[list[str], int | None]:
-    """The reply a stop sequence ends, and the tokens written by then (None: no stop sequence within the
-    budget). The model stops at the first token that completes a stop sequence, and the text is cut before
-    the earliest sequence it holds by then; a token the cut falls inside keeps its text before it."""
+def _occurrences(text: str, stops: Sequence[str], floor: int) -> list[tuple[int, int, str]]:
+    """(start, end, stop) for each stop sequence's first occurrence in `text` that ends past `floor`
+    characters."""
+    found = []
+    for stop in stops:
+        position = text.find(stop, max(0, floor - len(stop) + 1)) if stop else -1
+        if position >= 0:
+            found.append((position, position + len(stop), stop))
+    return found
+
+
+def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str, budget: int | None, *,
+                 floor: int = 0, keep_stop: bool = False) -> tuple[list[str], int | None, str | None]:
+    """The reply a stop sequence ends, the tokens written by then (None: no stop sequence within the
+    budget) and that sequence. The model stops at the first token that completes a stop sequence (none
+    before its `floor`-th token counts), and the text is cut before the earliest sequence it holds by then
+    (after it with `keep_stop`); a token the cut falls inside keeps its text before it."""
     text = "".join(tokens)
-    found = [(text.find(stop), text.find(stop) + len(stop)) for stop in stops if stop and stop in text]
+    found = _occurrences(text, stops, len("".join(tokens[:max(0, floor - 1)])))
     if not found:
-        return tokens, None
-    first_end = min(end for _, end in found)
+        return tokens, None, None
+    first_end = min(end for _, end, _ in found)
     written = offset = 0
     while offset < first_end:
         offset += len(tokens[written])
         written += 1
     if budget is not None and written > budget:
-        return tokens, None
-    cut = min(start for start, end in found if end <= offset)
+        return tokens, None, None
+    start, end, stop = min(occurrence for occurrence in found if occurrence[1] <= offset)
+    cut = end if keep_stop else start
     kept: list[str] = []
     offset = 0
     for token in tokens:
@@ -97,7 +119,7 @@ def _cut_at_stop(tokens: list[str], stops: Sequence[str], encoding: str,
         if cut > offset:
             kept += tokenize(token[: cut - offset], encoding)
         break
-    return kept, written
+    return kept, written, stop
 
 
 def _stops(request: Mapping[str, Any]) -> list[str]:
@@ -118,19 +140,40 @@ def _text_tokens(request: Mapping[str, Any], rng: random.Random, encoding: str, 
     shaped = structured_tokens(request, rng, work)
     if shaped is not None:
         return vllm_text(request, shaped)
+    length = vllm_floor(request, rng.randint(*_NATURAL_LENGTH))
+    allowed = vllm_allowed_tokens(request, rng, length, encoding)
+    if allowed is not None:
+        return vllm_text(request, allowed)
     banned, forced = _bias(request, encoding)
     preamble = tool_result_preamble(request)
     opening = tokenize(preamble, encoding) if preamble else []
-    return vllm_text(request, opening + prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), encoding, banned,
+    return vllm_text(request, opening + prose.generate_tokens(rng, length, encoding, banned | vllm_banned(request, encoding),
                                                               forced, continuing=bool(opening)))
 
 
-def _budget(request: Mapping[str, Any], reasoning: int) -> tuple[int | None, int]:
-    """Visible tokens max_tokens leaves after reasoning (None: unlimited), and the reasoning kept."""
+def _budget(request: Mapping[str, Any], reasoning: int, shown: int = 0) -> tuple[int | None, int]:
+    """Visible tokens max_tokens leaves after hidden `reasoning` and `shown` reasoning (None: unlimited),
+    and the hidden reasoning kept."""
     limit = completion_limit(request)
     if limit is None:
         return None, reasoning
-    return max(0, limit - reasoning), min(reasoning, limit)
+    return max(0, limit - reasoning - shown), min(reasoning, limit - shown)
+
+
+def _cut_at_stop_token(tokens: list[str], request: Mapping[str, Any], encoding: str,
+                       written: int | None) -> tuple[list[str], int | None, int | None]:
+    """vLLM's `stop_token_ids`: generation ends at the first of them (kept in the text, and not before
+    `min_tokens`) unless a stop sequence ended it earlier; the reply, the tokens written, and the id."""
+    stop_ids = frozenset(request.get("stop_token_ids") or ())
+    if not stop_ids:
+        return tokens, written, None
+    floor = request.get("min_tokens") or 0
+    for position, token_id in enumerate(piece_ids(tokens, encoding)):
+        if written is not None and position >= written:
+            break
+        if token_id in stop_ids and position + 1 >= floor:
+            return tokens[:position + 1], position + 1, token_id
+    return tokens, written, None
 
 
 def _cut_calls(calls: Sequence[ToolCallPlan], budget: int | None,
@@ -164,17 +207,23 @@ def _choice_logprobs(request: Mapping[str, Any], digest: bytes, index: int,
 
 def _choice(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
             work: Budget) -> tuple[ChoicePlan, int]:
-    """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks."""
-    choice, spent = _answer(request, digest, index, context, work)
-    if choice.refusal_tokens is not None or not vllm_reasoning_requested(request):
-        return choice, spent
+    """One choice and the reasoning tokens spent on it, with that reasoning shown when a profile asks. Shown
+    reasoning comes first and spends from the same token limit as the answer, as a model thinks before it
+    answers: a limit it reaches leaves no answer."""
+    if context.refusal is not None or not vllm_reasoning_requested(request):
+        return _answer(request, digest, index, context, work)
     rng = rng_for(digest, "reasoning", index)
-    thoughts = tuple(prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), encoding_of(request["model"])))
-    return replace(choice, reasoning_content_tokens=thoughts), spent + len(thoughts)
+    thoughts = prose.generate_tokens(rng, rng.randint(*_NATURAL_LENGTH), encoding_of(request["model"]))
+    limit = completion_limit(request)
+    thoughts = thoughts[:limit] if limit is not None else thoughts
+    choice, spent = _answer(request, digest, index, context, work, len(thoughts))
+    if limit is not None and len(thoughts) >= limit and choice.content_tokens is not None:
+        choice = replace(choice, content_tokens=None, logprobs=None)
+    return replace(choice, reasoning_content_tokens=tuple(thoughts)), spent + len(thoughts)
 
 
 def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Context,
-            work: Budget) -> tuple[ChoicePlan, int]:
+            work: Budget, shown: int = 0) -> tuple[ChoicePlan, int]:
     """One choice (text, tool calls or refusal) and the reasoning tokens spent on it.
 
     What the choice generates depends only on what shapes sampling: its random source is the same whatever
@@ -182,7 +231,7 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
     and a stop sequence cuts that same reply. A choice cut by the limit costs exactly the tokens left."""
     rng = rng_for(digest, "choice", index)
     encoding = encoding_of(request["model"])
-    budget, reasoning = _budget(request, _reasoning_tokens(request, rng))
+    budget, reasoning = _budget(request, _reasoning_tokens(request, rng), shown)
     if context.refusal is not None:
         tokens = tokenize(context.refusal, encoding)
         if budget is not None and len(tokens) + REFUSAL_FRAMING > budget:
@@ -199,7 +248,13 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
         if reply.legacy:
             return ChoicePlan(index=index, finish_reason=finish, function_call=calls[0], cost=cost), reasoning
         return ChoicePlan(index=index, finish_reason=finish, tool_calls=calls, cost=cost), reasoning
-    tokens, written = _cut_at_stop(_text_tokens(request, rng, encoding, work), _stops(request), encoding, budget)
+    if budget is None and request.get("ignore_eos"):
+        budget = model_info(request["model"]).max_output_tokens
+    tokens, written, stop = _cut_at_stop(_text_tokens(request, rng, encoding, work), _stops(request), encoding,
+                                         budget, floor=request.get("min_tokens") or 0,
+                                         keep_stop=bool(request.get("include_stop_str_in_output")))
+    tokens, written, stop_id = _cut_at_stop_token(tokens, request, encoding, written)
+    stop_reason = stop_id if stop_id is not None else stop
     finish = FINISH_STOP
     if written is None and budget is not None and len(tokens) > budget:
         tokens, finish = tokens[:budget], FINISH_LENGTH
@@ -207,7 +262,7 @@ def _answer(request: Mapping[str, Any], digest: bytes, index: int, context: Cont
         spoken = _spoken(request, digest, index, tokens, context)
         return ChoicePlan(index=index, finish_reason=finish, audio=spoken), reasoning
     return ChoicePlan(index=index, finish_reason=finish, content_tokens=tuple(tokens), cost=written,
-                      logprobs=_choice_logprobs(request, digest, index, tokens)), reasoning
+                      logprobs=_choice_logprobs(request, digest, index, tokens), stop_reason=stop_reason), reasoning
 
 
 def _spoken(request: Mapping[str, Any], digest: bytes, index: int, tokens: Sequence[str],
@@ -287,4 +342,5 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         service_tier=served_tier(request.get("service_tier")),
         choices=tuple(choices),
         usage=usage(request, choices, reasoning, context.prompt_tokens),
+        prompt_token_ids=vllm_prompt_ids(request),
     )

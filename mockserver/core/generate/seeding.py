@@ -13,14 +13,17 @@ from typing import Any
 
 import orjson
 
+from mockserver.contract.profiles import profiles
+
 # Fields that never change what a choice generates: delivery and billing, and the stopping criteria and
 # reporting options a real model applies to the same sampled tokens (a limit or a stop sequence cuts them,
-# `n` asks for more choices, logprobs describe them, a prediction only speeds them up).
+# `n` asks for more choices, logprobs describe them, a prediction only speeds them up), and the profiles'
+# parameters of those kinds (`fixtures/profiles.json` marks them `"content": false`).
 _NOT_CONTENT = frozenset({
     "stream", "stream_options", "user", "metadata", "store", "service_tier", "seed", "safety_identifier",
-    "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options", "moderation", "request_id",
-    "priority", "echo", "max_tokens", "max_completion_tokens", "stop", "n", "logprobs", "top_logprobs",
-    "prediction",
+    "prompt_cache_key", "prompt_cache_retention", "prompt_cache_options", "moderation", "max_tokens",
+    "max_completion_tokens", "stop", "n", "logprobs", "top_logprobs", "prediction",
+    *(name for table in profiles().values() for name, parameter in table.parameters.items() if not parameter.content),
 })
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -188,6 +188,26 @@ def piece_bytes(text_pieces: Sequence[str], encoding: str) -> list[bytes]:
     return [piece.encode() for piece in text_pieces]
 
 
+def piece_ids(text_pieces: Sequence[str], encoding: str) -> list[int]:
+    """The token ids behind a reply's pieces (what vLLM's `token_ids` report): one per piece when each
+    piece is a whole token, else the ids of the whole text."""
+    ids = [_single_id(piece, encoding) for piece in text_pieces]
+    if None not in ids:
+        return ids  # type: ignore[return-value]
+    return encode("".join(text_pieces), encoding)
+
+
+@functools.lru_cache(maxsize=8192)
+def _single_id(piece: str, encoding: str) -> int | None:
+    ids = encode(piece, encoding)
+    return ids[0] if len(ids) == 1 else None
+
+
+def documents_tokens(documents: Any, encoding: str) -> int:
+    """RAG documents as a chat template renders them into the prompt."""
+    return count(orjson.dumps(documents, option=orjson.OPT_SORT_KEYS).decode(), encoding) if documents else 0
+
+
 def _parallel(calls: Sequence[ToolCallPlan]) -> bool:
     return len(calls) > 1 and all(call.kind == "function" for call in calls)
 
@@ -275,12 +295,87 @@ def prompt_tokens(request: Mapping[str, Any]) -> int:
     total = sum(message_tokens(m, encoding) for m in request["messages"]) + REPLY_PRIMING
     if request.get("tools") or request.get("functions"):
         total += _definitions_tokens(orjson.dumps([request.get("tools"), request.get("functions")]), encoding)
-    if request.get("documents"):
-        total += count(orjson.dumps(request["documents"], option=orjson.OPT_SORT_KEYS).decode(), encoding)
+    total += documents_tokens(request.get("documents"), encoding)
     response_format = request.get("response_format")
     if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
         total += _schema_tokens(orjson.dumps(response_format.get("json_schema") or {}), encoding)
     return total
+
+
+def _framing_id(encoding: str) -> int:
+    """The id standing for tokens the prompt is billed for but holds no text of (message framing, an
+    image, the constants a tool list costs): the encoding's end-of-prompt special token."""
+    return _library(encoding).encode_single_token("<|endofprompt|>")
+
+
+def _content_ids(content: Any, encoding: str, framing: int) -> list[int]:
+    if isinstance(content, str):
+        return encode(content, encoding)
+    ids: list[int] = []
+    for part in content if isinstance(content, list) else ():
+        if not isinstance(part, Mapping):
+            continue
+        kind = part.get("type")
+        ids += encode(part.get(kind) or "", encoding) if kind in ("text", "refusal") else \
+            [framing] * _part_tokens(part, encoding)
+    return ids
+
+
+def _call_ids(call: Mapping[str, Any], encoding: str, framing: int) -> list[int]:
+    inner = call.get(call.get("type", "function")) or {}
+    text = inner.get("arguments", inner.get("input", ""))
+    return encode(text if isinstance(text, str) else "", encoding) + encode(inner.get("name") or "", encoding) + \
+        [framing] * TOOL_CALL_FRAMING
+
+
+def _message_ids(message: Mapping[str, Any], encoding: str, framing: int) -> list[int]:
+    """`message_tokens`, token by token."""
+    ids = [framing] * TOKENS_PER_MESSAGE + encode(message.get("role") or "", encoding)
+    ids += _content_ids(message.get("content"), encoding, framing)
+    if message.get("name"):
+        ids += [framing] * TOKENS_PER_NAME + encode(message["name"], encoding)
+    for call in message.get("tool_calls") or ():
+        ids += _call_ids(call, encoding, framing)
+    if message.get("function_call"):
+        ids += _call_ids({"type": "function", "function": message["function_call"]}, encoding, framing)
+    if message.get("audio"):
+        ids += encode(str((message["audio"] or {}).get("id", "")), encoding)
+    return ids
+
+
+def _measured_ids(measure: Callable[[Callable[[str], int]], int], encoding: str, framing: int) -> list[int]:
+    """The ids of the texts a counting function measures, and framing ids for what it adds to them."""
+    ids: list[int] = []
+
+    def record(text: str) -> int:
+        found = encode(text, encoding)
+        ids.extend(found)
+        return len(found)
+
+    total = measure(record)
+    return ids + [framing] * (total - len(ids))
+
+
+def prompt_ids(request: Mapping[str, Any]) -> list[int]:
+    """The prompt as token ids, as many as `prompt_tokens` bills: the texts' own ids in order, and the
+    end-of-prompt token for what the count adds without text (framing, images, files, audio)."""
+    encoding = encoding_of(request["model"])
+    framing = _framing_id(encoding)
+    ids = [token for message in request["messages"] for token in _message_ids(message, encoding, framing)]
+    ids += [framing] * REPLY_PRIMING
+    if request.get("tools") or request.get("functions"):
+        tools = request.get("tools") or ()
+        functions = [tool.get("function") or {} for tool in tools if tool.get("type") == "function"]
+        functions += list(request.get("functions") or ())
+        custom = [tool.get("custom") or {} for tool in tools if tool.get("type") == "custom"]
+        ids += _measured_ids(lambda measure: tool_definition_tokens(functions, custom, measure), encoding, framing)
+    if request.get("documents"):
+        ids += encode(orjson.dumps(request["documents"], option=orjson.OPT_SORT_KEYS).decode(), encoding)
+    response_format = request.get("response_format")
+    if isinstance(response_format, Mapping) and response_format.get("type") == "json_schema":
+        ids += _measured_ids(lambda measure: response_format_tokens(response_format.get("json_schema") or {}, measure),
+                             encoding, framing)
+    return ids
 
 
 # An agent sends the same tools and schema with every turn: rendering and counting them once per distinct

@@ -7,7 +7,7 @@ from typing import Any
 from mockserver.core.plan import ChoicePlan, CompletionPlan, ToolCallPlan
 
 
-def _tool_call(call: ToolCallPlan) -> dict[str, Any]:
+def tool_call(call: ToolCallPlan) -> dict[str, Any]:
     if call.kind == "custom":
         return {"id": call.id, "type": "custom", "custom": {"name": call.name, "input": call.arguments}}
     return {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
@@ -16,13 +16,11 @@ def _tool_call(call: ToolCallPlan) -> dict[str, Any]:
 def message(choice: ChoicePlan) -> dict[str, Any]:
     body: dict[str, Any] = {"role": "assistant", "content": choice.content, "refusal": choice.refusal}
     if choice.tool_calls:
-        body["tool_calls"] = [_tool_call(call) for call in choice.tool_calls]
+        body["tool_calls"] = [tool_call(call) for call in choice.tool_calls]
     if choice.function_call is not None:
         body["function_call"] = {"name": choice.function_call.name, "arguments": choice.function_call.arguments}
     if choice.audio is not None:
         body["audio"] = choice.audio
-    if choice.reasoning_content_tokens is not None:
-        body["reasoning_content"] = choice.reasoning_content
     body["annotations"] = []
     return body
 

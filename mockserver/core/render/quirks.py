@@ -303,6 +303,8 @@ QUIRKS: dict[str, Quirk] = {quirk.name: quirk for quirk in (
           chunks=_without_completed, endpoints=("responses",)),
     Quirk("max_output_tokens_ignored", "responses: `max_output_tokens` is ignored.",
           request=_without("max_output_tokens"), endpoints=("responses",)),
+    Quirk("guided_choice_ignored", "vLLM's `guided_choice` is accepted and ignored: the reply is free text.",
+          request=_without("guided_choice")),
 )}
 
 

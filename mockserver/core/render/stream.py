@@ -111,7 +111,7 @@ def choice_deltas(choice: ChoicePlan, encoding: str) -> list[Delta]:
         if choice.audio is not None:
             deltas.extend(_audio_deltas(choice.audio, encoding))
     if choice.reasoning_content_tokens is not None:
-        deltas[1:1] = [({"reasoning_content": token}, None) for token in choice.reasoning_content_tokens]
+        deltas[1:1] = [({"reasoning": token}, None) for token in choice.reasoning_content_tokens]
     return deltas
 
 
@@ -142,8 +142,7 @@ def _interleave(plan: CompletionPlan) -> Iterator[tuple[int, Delta]]:
 
 
 def _fragment_length(delta: dict[str, Any]) -> int:
-    text = (delta.get("content") or delta.get("refusal") or delta.get("reasoning_content")
-            or delta.get("audio", {}).get("transcript") or "")
+    text = delta.get("content") or delta.get("refusal") or delta.get("audio", {}).get("transcript") or ""
     for call in delta.get("tool_calls") or ():
         text += call.get("function", {}).get("arguments", "") + call.get("custom", {}).get("input", "")
     if "function_call" in delta:

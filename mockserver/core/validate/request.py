@@ -13,32 +13,28 @@ from mockserver.core.validate.rules import check_context_window, semantic_rules
 from mockserver.core.validate.schema import check_schema, type_name
 
 
-def validate_request(body: Any, extra_parameters: frozenset[str] = frozenset(),
-                     context_windows: Mapping[str, int] | None = None) -> dict[str, Any]:
+def validate_request(body: Any, context_windows: Mapping[str, int] | None = None) -> dict[str, Any]:
     """The body as a request the generator may trust, or the `ApiError` the real API would answer.
 
-    `extra_parameters` are top-level names a compatibility profile adds; they are removed before the
-    schema check and are the profile's to interpret. `context_windows` overrides the model table's
-    context window for the model ids it names.
+    `context_windows` overrides the model table's context window for the model ids it names. A
+    compatibility profile's parameters are not the contract's: `mockserver.core.validate.profiles`
+    takes them out of the body before it gets here.
     """
-    return validate_and_count(body, extra_parameters, context_windows)[0]
+    return validate_and_count(body, context_windows)[0]
 
 
-def validate_and_count(body: Any, extra_parameters: frozenset[str] = frozenset(),
-                       context_windows: Mapping[str, int] | None = None) -> tuple[dict[str, Any], int]:
+def validate_and_count(body: Any, context_windows: Mapping[str, int] | None = None) -> tuple[dict[str, Any], int]:
     """`validate_request`, and the prompt's token count it had to work out for the context window, so
     a server that bills and rate-limits by that count need not count again."""
     if not isinstance(body, dict):
         raise invalid_request(f"Invalid type for request body: expected an object, but got {type_name(body)} instead.")
-    unknown = body.keys() - request_parameters() - extra_parameters
+    unknown = body.keys() - request_parameters()
     if unknown:
         raise unknown_parameter(min(unknown))
-    core = {k: v for k, v in body.items() if k not in extra_parameters} if extra_parameters else body
-    check_schema(core)
+    check_schema(body)
     for rule, parameters in semantic_rules():
-        if parameters is None or not parameters.isdisjoint(core):
-            rule(core)
-    model = core["model"]
+        if parameters is None or not parameters.isdisjoint(body):
+            rule(body)
+    model = body["model"]
     window = context_windows.get(model) if context_windows else None
-    # The whole body counts: the extra parameters a profile accepts (RAG documents) reach the prompt too.
     return body, check_context_window(body, model_info(model).context_window if window is None else window)

@@ -27,7 +27,12 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from mockserver.contract.errors import ApiError
 from mockserver.contract.fixtures import schema
+from mockserver.contract.profiles import parameter_schema
 
+SchemaKey = tuple[str, ...]
+"""Which schema judges a body: `("chat_completion_request",)`, or a profile's parameters for a route,
+`("profile", "vllm", "/chat/completions")`."""
+REQUEST: SchemaKey = ("chat_completion_request",)
 _DISCRIMINATORS = ("role", "type")
 _JSON_TYPE_NAMES = {
     "string": "a string", "integer": "an integer", "number": "a decimal", "boolean": "a boolean",
@@ -35,18 +40,19 @@ _JSON_TYPE_NAMES = {
 }
 
 
-CHAT_REQUEST = "chat_completion_request"
+def _document(key: SchemaKey) -> dict[str, Any]:
+    return schema(key[0]) if len(key) == 1 else parameter_schema(key[1], key[2])
 
 
 @functools.cache
-def _fast_check(name: str) -> Callable[[Any], bool]:
+def _fast_check(key: SchemaKey) -> Callable[[Any], bool]:
     """Formats go unchecked, as in the explainer (and the real API): both must give the same verdict."""
-    return jsonschema_rs.validator_for(schema(name), validate_formats=False).is_valid
+    return jsonschema_rs.validator_for(_document(key), validate_formats=False).is_valid
 
 
 @functools.cache
-def _explainer(name: str) -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(schema(name))
+def _explainer(key: SchemaKey) -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(_document(key))
 
 
 def param_path(parts: Iterable[Any]) -> str | None:
@@ -203,9 +209,9 @@ def _walk_minimum(node: Any) -> Iterator[int]:
 
 
 @functools.cache
-def _shortest_cut(name: str) -> int:
-    """No list of the request is cut shorter than the request schema's largest `minItems`."""
-    return max(1, *_walk_minimum(schema(name)))
+def _shortest_cut(key: SchemaKey) -> int:
+    """No list of the request is cut shorter than the schema's largest `minItems`."""
+    return max([1, *_walk_minimum(_document(key))])
 
 
 def _at(node: Any, path: Path) -> Any:
@@ -225,8 +231,8 @@ def _replaced(node: Any, path: Path, value: Any) -> Any:
 
 
 def _shortest_failing(body: Any, path: Path, items: list[Any], fails: Callable[[Any], bool], shortest: int) -> int:
-    """The shortest prefix of the list at `path` that keeps `body` failing (the whole list does), no
-    shorter than `shortest`."""
+    """The shortest prefix of the list at `path` that keeps `body` failing (the whole list does), and
+    at least `shortest` long."""
     low, high = shortest, len(items)
     probe = low
     while probe < high and not fails(_replaced(body, path, items[:probe])):
@@ -334,14 +340,13 @@ def _unshifted(path: Sequence[Any], offsets: Mapping[Path, int]) -> list[Any]:
     return [part + offsets.get(tuple(path[:i]), 0) if isinstance(part, int) else part for i, part in enumerate(path)]
 
 
-def check_schema(body: Mapping[str, Any], name: str = CHAT_REQUEST) -> None:
-    """`body` against the request schema `name` of `fixtures/schemas/`. jsonschema has the last word: the
-    fast check only spares valid requests the slow one. They differ at a few edges, such as an integer
-    literal beyond 64 bits that the JSON parser widened to a float."""
-    valid = _fast_check(name)
+def check_schema(body: Mapping[str, Any], key: SchemaKey = REQUEST) -> None:
+    """jsonschema has the last word: the fast check only spares valid requests the slow one. They differ
+    at a few edges, such as an integer literal beyond 64 bits that the JSON parser widened to a float."""
+    valid = _fast_check(key)
     if valid(body):
         return
-    small, offsets = _shrunk(body, lambda candidate: not valid(candidate), _shortest_cut(name))
-    error = best_match(_explainer(name).iter_errors(small))
+    small, offsets = _shrunk(body, lambda candidate: not valid(candidate), _shortest_cut(key))
+    error = best_match(_explainer(key).iter_errors(small))
     if error is not None:
         raise _schema_error(error, body, offsets)
