@@ -34,6 +34,7 @@ from mockserver.controls.timing import Timing, event_delays, generation_seconds,
 from mockserver.core.endpoints import Endpoint
 from mockserver.core.gateways import GATEWAYS, Forced
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
+from mockserver.core.render.quirks import apply_request
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
 from mockserver.http.request import api_key, check_auth, check_headers, read_json
@@ -150,7 +151,7 @@ def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
                           created=config.clock if config.clock is not None else int(time.time()),
                           refusal=_refusal(request), prompt_tokens=validated.prompt_tokens,
                           recalled=validated.recalled)
-        effective = endpoint.quirk_request(quirks, validated.request)
+        effective = apply_request(quirks, validated.request, endpoint.name)
         streamed = validated.streamed and endpoint.stream is not None
 
         def produce() -> tuple[Any, Any]:

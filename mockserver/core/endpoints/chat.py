@@ -64,6 +64,5 @@ CHAT = Endpoint(
     body=body,
     stream=stream,
     pacing=pacing,
-    quirk_request=quirks.apply_request,
     quick=quick,
 )

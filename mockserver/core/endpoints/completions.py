@@ -355,10 +355,6 @@ def quick(body: Any) -> bool:
         body.get("prompt"), list)
 
 
-def quirk_request(quirk_names: tuple[str, ...], request: Mapping[str, Any]) -> Mapping[str, Any]:
-    return quirks.apply_request(quirk_names, request, NAME)
-
-
 COMPLETIONS = Endpoint(
     name=NAME,
     method="POST",
@@ -369,6 +365,5 @@ COMPLETIONS = Endpoint(
     body=body,
     stream=stream,
     pacing=pacing,
-    quirk_request=quirk_request,
     quick=quick,
 )

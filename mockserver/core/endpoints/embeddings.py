@@ -273,10 +273,6 @@ def quick(body: Any) -> bool:
     return not (isinstance(body, dict) and isinstance(body.get("input"), list) and len(body["input"]) > 16)
 
 
-def quirk_request(quirk_names: tuple[str, ...], request: Mapping[str, Any]) -> Mapping[str, Any]:
-    return quirks.apply_request(quirk_names, request, NAME)
-
-
 EMBEDDINGS = Endpoint(
     name=NAME,
     method="POST",
@@ -286,7 +282,6 @@ EMBEDDINGS = Endpoint(
     scripted=scripted,
     body=body,
     pacing=pacing,
-    quirk_request=quirk_request,
     quick=quick,
 )
 

@@ -76,8 +76,6 @@ class Endpoint:
     """A test's script as a plan; None where the endpoint has no words to script."""
     stream: Callable[[Plan, Mapping[str, Any], tuple[str, ...]], list[bytes]] | None = None
     """The streamed reply's events, `[DONE]` included, bent by the active quirks."""
-    quirk_request: Callable[[tuple[str, ...], Mapping[str, Any]], Mapping[str, Any]] = lambda quirks, request: request
-    """The request as a server with these quirks would read it (a parameter it ignores)."""
     quick: Callable[[Any], bool] = lambda payload: True
     """Whether validating and planning this payload (JSON as received) is sure to take little time: the
     server does that work on its event loop, and anything else in a worker thread."""

@@ -584,10 +584,6 @@ def quick(body: Any) -> bool:
     return not body.get("tools") and not (isinstance(fmt, dict) and fmt.get("type") == "json_schema")
 
 
-def quirk_request(quirk_names: tuple[str, ...], request: Mapping[str, Any]) -> Mapping[str, Any]:
-    return quirks.apply_request(quirk_names, request, NAME)
-
-
 RESPONSES = Endpoint(
     name=NAME,
     method="POST",
@@ -598,7 +594,6 @@ RESPONSES = Endpoint(
     body=body,
     stream=stream,
     pacing=pacing,
-    quirk_request=quirk_request,
     quick=quick,
     keep=keep,
 )
