@@ -7,17 +7,16 @@ group reuses it; these are the ones the legacy shape needs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks.catalogue import CATALOGUE, CheckInfo, register
-from conformance.checks.outcome import Violation, clip, fail
+from conformance.checks.events import ChunkJudge
+from conformance.checks.outcome import Violation, fail
 from conformance.checks.schemas import schema_error
 from mockserver.contract import FINISH_LENGTH
 from mockserver.contract.request import stop_list
-from mockserver.contract.sse import Event, EventReader, Malformed
 
 Request = Mapping[str, Any]
 DEFAULT_MAX_TOKENS = 16
@@ -196,58 +195,25 @@ class TextStreamResult:
                 **({"usage": self.usage} if self.usage is not None else {})}
 
 
-class TextStreamChecker:
+class TextStreamChecker(ChunkJudge):
     """The `text_completion` stream: the chat stream's framing, ids, finish, usage and `[DONE]` rules (by
     their names), each chunk against the `text_completion` schema, and the text each choice adds up to."""
 
     def __init__(self, request: Request) -> None:
+        super().__init__()
         self.include_usage = (request.get("stream_options") or {}).get("include_usage") is True
         self.logprobs = request.get("logprobs") is not None
-        self.violations: list[Violation] = []
         self.chunks: list[dict[str, Any]] = []
         self.choices: dict[int, TextChoice] = {}
         self.usage: dict[str, Any] | None = None
         self._usage_seen = False
-        self._done = False
-        self._reader = EventReader()
 
-    def _fail(self, check: str, expected: str, seen: Any) -> None:
-        if all(v.check != check for v in self.violations):
-            self.violations.append(Violation(check, expected, clip(seen)))
-
-    def start(self, content_type: str | None) -> None:
-        if (content_type or "").split(";", 1)[0].strip().lower() != "text/event-stream":
-            self._fail("stream_content_type", "Content-Type: text/event-stream", content_type or "no Content-Type")
-
-    def feed_line(self, line: str) -> None:
-        self._take(self._reader.feed_line(line))
-
-    def _take(self, found: Event | Malformed | None) -> None:
-        if isinstance(found, Malformed):
-            self._fail("stream_framing", "SSE field lines (`data: ...`)", found.line)
-        elif found is not None:
-            self._event(found)
-
-    def _event(self, event: Event) -> None:
-        if self._done:
-            self._fail("stream_nothing_after_done", "no events after [DONE]", event.data)
-            return
-        if event.done:
-            self._done = True
-            return
-        try:
-            chunk = json.loads(event.data)
-        except (ValueError, RecursionError):
-            self._fail("stream_framing", "a JSON object in every data field", event.data)
-            return
+    def _chunk(self, chunk: Any) -> None:
         problem = schema_error("completion", chunk)
         if problem is not None:
             self._fail("text_chunk_schema", "chunks valid against the text_completion schema", problem)
         if not isinstance(chunk, dict):
             return
-        self._chunk(chunk)
-
-    def _chunk(self, chunk: dict[str, Any]) -> None:
         if self.chunks:
             for key in ("id", "created", "model"):
                 if chunk.get(key) != self.chunks[0].get(key):
@@ -286,12 +252,7 @@ class TextStreamChecker:
             state.finish_reason = choice["finish_reason"]
 
     def finish(self, cut_short: str | None = None) -> TextStreamResult:
-        last = self._reader.flush()
-        if last is not None:
-            self._fail("stream_framing", "every event terminated by a blank line", "data at end of body")
-            self._take(last)
-        if not self._done:
-            self._fail("stream_done", "data: [DONE] at the end of the stream", cut_short or "the body ended without it")
+        self._end_chunks(cut_short)
         unfinished = sorted(i for i, c in self.choices.items() if c.finish_reason is None)
         if unfinished:
             self._fail("stream_one_finish", "a finish_reason for every choice", f"none for choices {unfinished}")

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.checks.catalogue import CATALOGUE, CheckInfo, register
-from conformance.checks.outcome import Violation, clip, fail
+from conformance.checks.events import EventJudge
+from conformance.checks.outcome import Violation, fail
 from conformance.checks.schemas import schema_error, subschema_error
-from mockserver.contract.sse import Event, EventReader, Malformed
+from mockserver.contract.sse import Event
 
 Request = Mapping[str, Any]
 TERMINAL = ("response.completed", "response.incomplete", "response.failed")
@@ -239,14 +240,15 @@ class ResponseStreamResult:
     violations: list[Violation] = field(default_factory=list)
 
 
-class ResponseStreamChecker:
+class ResponseStreamChecker(EventJudge):
     """Feed it the content type, then each line; `finish()` gives the verdict and the final response."""
 
+    FIELD_LINES = "SSE field lines (`event:`, `data:`)"
+
     def __init__(self, request: Request) -> None:
-        self.violations: list[Violation] = []
+        super().__init__()
         self.events: list[dict[str, Any]] = []
         self.response: dict[str, Any] | None = None
-        self._reader = EventReader()
         self._open: dict[int, str] = {}
         """Output items added and not yet done: index to item id."""
         self._closed: set[int] = set()
@@ -254,28 +256,9 @@ class ResponseStreamChecker:
         self._arguments: dict[Any, str] = {}
         self._done_texts: dict[tuple[Any, Any], str] = {}
 
-    def _fail(self, check: str, expected: str, seen: Any) -> None:
-        if all(v.check != check for v in self.violations):
-            self.violations.append(Violation(check, expected, clip(seen)))
-
-    def start(self, content_type: str | None) -> None:
-        if (content_type or "").split(";", 1)[0].strip().lower() != "text/event-stream":
-            self._fail("stream_content_type", "Content-Type: text/event-stream", content_type or "no Content-Type")
-
-    def feed_line(self, line: str) -> None:
-        self._take(self._reader.feed_line(line))
-
-    def _take(self, found: Event | Malformed | None) -> None:
-        if isinstance(found, Malformed):
-            self._fail("stream_framing", "SSE field lines (`event:`, `data:`)", found.line)
-        elif found is not None:
-            self._event(found)
-
     def _event(self, raw: Event) -> None:
-        try:
-            event = json.loads(raw.data)
-        except (ValueError, RecursionError):
-            self._fail("stream_framing", "a JSON object in every data field", raw.data)
+        decoded, event = self._decoded(raw)
+        if not decoded:
             return
         problem = schema_error("response_stream_event", event)
         if problem is not None:
@@ -334,10 +317,7 @@ class ResponseStreamChecker:
                            f"{self._arguments.get(event.get('item_id'), '')!r} vs {event.get('arguments')!r}")
 
     def finish(self, cut_short: str | None = None) -> ResponseStreamResult:
-        last = self._reader.flush()
-        if last is not None:
-            self._fail("stream_framing", "every event terminated by a blank line", "data at end of body")
-            self._take(last)
+        self._end()
         if self.response is None:
             self._fail("response_stream_order", "a terminal event (response.completed or response.incomplete) last",
                        cut_short or f"the stream ended after {self.events[-1].get('type') if self.events else 'nothing'}")

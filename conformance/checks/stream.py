@@ -7,16 +7,15 @@ choice, for the semantic checks that compare it with the request or with a non-s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.checks.outcome import Violation, clip
+from conformance.checks.events import ChunkJudge
+from conformance.checks.outcome import Violation
 from conformance.checks.schemas import schema_error
 from mockserver.contract import TOOL_CALL_TEXT
 from mockserver.contract.profiles import DEFAULT_PROFILE
-from mockserver.contract.sse import Event, EventReader, Malformed
 
 STREAM_RULES: dict[str, str] = {
     "stream_content_type": "A streamed reply is sent as `text/event-stream`.",
@@ -93,55 +92,21 @@ class StreamResult:
         }
 
 
-class StreamChecker:
+class StreamChecker(ChunkJudge):
     """Feed it the reply's content type, then each line; `finish()` gives the verdict and the assembly."""
 
     def __init__(self, request: Mapping[str, Any], profile: str = DEFAULT_PROFILE) -> None:
         """`profile` is the compatibility profile whose chunk schema judges the chunks."""
+        super().__init__()
         self.profile = profile
         options = request.get("stream_options") or {}
         self.include_usage = options.get("include_usage") is True
         self.n = request.get("n") or 1
-        self.violations: list[Violation] = []
         self.chunks: list[dict[str, Any]] = []
         self.choices: dict[int, ChoiceAssembly] = {}
         self.usage: dict[str, Any] | None = None
         self._usage_at: int | None = None
-        self._done = False
-        self._reader = EventReader()
         self._first: dict[str, Any] | None = None
-
-    def _fail(self, check: str, expected: str, seen: Any) -> None:
-        if all(v.check != check for v in self.violations):
-            self.violations.append(Violation(check, expected, clip(seen)))
-
-    def start(self, content_type: str | None) -> None:
-        mime = (content_type or "").split(";", 1)[0].strip().lower()
-        if mime != "text/event-stream":
-            self._fail("stream_content_type", "Content-Type: text/event-stream", content_type or "no Content-Type")
-
-    def feed_line(self, line: str) -> None:
-        self._take(self._reader.feed_line(line))
-
-    def _take(self, found: Event | Malformed | None) -> None:
-        if isinstance(found, Malformed):
-            self._fail("stream_framing", "SSE field lines (`data: ...`)", found.line)
-        elif found is not None:
-            self._event(found)
-
-    def _event(self, event: Event) -> None:
-        if self._done:
-            self._fail("stream_nothing_after_done", "no events after [DONE]", event.data)
-            return
-        if event.done:
-            self._done = True
-            return
-        try:
-            chunk = json.loads(event.data)
-        except (ValueError, RecursionError):
-            self._fail("stream_framing", "a JSON object in every data field", event.data)
-            return
-        self._chunk(chunk)
 
     def _chunk(self, chunk: Any) -> None:
         problem = schema_error("chat_completion_chunk", chunk, self.profile)
@@ -239,13 +204,7 @@ class StreamChecker:
 
     def finish(self, cut_short: str | None = None) -> StreamResult:
         """The verdict once the body has ended, or been cut off for the reason `cut_short` gives."""
-        unterminated = self._reader.flush()
-        if unterminated is not None:
-            self._fail("stream_framing", "every event terminated by a blank line", "data at end of body")
-            self._take(unterminated)
-        if not self._done:
-            self._fail("stream_done", "data: [DONE] at the end of the stream",
-                       cut_short or "the body ended without it")
+        self._end_chunks(cut_short)
         missing = sorted(set(range(self.n)) - set(self.choices))
         if missing and self.chunks:
             self._fail("stream_choice_indices", f"deltas for every choice 0..{self.n - 1}", f"none for {missing}")
