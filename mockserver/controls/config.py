@@ -69,6 +69,9 @@ class Config:
     """The models a watsonx.ai gateway serves, with their aliases; none configured: any model id."""
     deployments: Deployments = Deployments()
     """The Enkrypt AI proxy's saved deployments, with the file they were read from."""
+    memo_entries: int = 1024
+    """Request bodies whose validation and plan each route remembers, so the same body sent again is not
+    validated and planned again (the reply's bytes are the same either way); 0 turns the memo off."""
 
     @property
     def limits(self) -> Limits:

@@ -67,6 +67,9 @@ class CompletionPlan:
     usage: dict[str, Any] = field(default_factory=dict)
     prompt_token_ids: tuple[int, ...] | None = None
     """The prompt's token ids, when the request asked for them (vLLM's `return_token_ids`)."""
+    digest: bytes = field(default=b"", compare=False, repr=False)
+    """The request's content digest, which the id is made from: the same reply served again at another
+    place in the sequence takes its new id from it."""
 
 
 @dataclass(frozen=True, slots=True)

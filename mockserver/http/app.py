@@ -14,7 +14,7 @@ from mockserver.core.endpoints import ENDPOINTS
 from mockserver.core.endpoints.profiled import profiled
 from mockserver.core.generate import prose
 from mockserver.http import admin
-from mockserver.http.middleware import STATE_KEY, envelope_middleware, journal_middleware, stamp_headers
+from mockserver.http.middleware import STATE_KEY, mock_middleware
 from mockserver.http.pipeline import WORKERS_KEY, handler
 from mockserver.http.protocol import expect_handler
 
@@ -32,7 +32,7 @@ def create_app(config: Config | None = None) -> web.Application:
     """The aiohttp application; embed it with aiohttp's test utilities or run it with `serve`. Every
     profile in the configuration's routing table answers the routes it serves under its prefix."""
     config = config or Config()
-    app = web.Application(middlewares=[journal_middleware, envelope_middleware],
+    app = web.Application(middlewares=[mock_middleware],
                           client_max_size=config.max_body_bytes + 1)
     app[STATE_KEY] = DoubleState(config)
     app[WORKERS_KEY] = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mockserver-work")
@@ -41,10 +41,9 @@ def create_app(config: Config | None = None) -> web.Application:
         for endpoint in ENDPOINTS.values():
             if not profile(profile_name).serves(endpoint.paths[0]):
                 continue
-            serve = handler(profiled(endpoint, profile_name), profile_name)
+            serve = handler(profiled(endpoint, profile_name), profile_name, config.memo_entries)
             for path in endpoint.paths:
                 app.router.add_route(endpoint.method, prefix + path, serve, expect_handler=expect_handler)
-    app.on_response_prepare.append(stamp_headers)
     admin.install(app, config)
     served = config.models if config.models is not None else tuple(known_models())
     for encoding in sorted({model_info(model).encoding for model in served}):

@@ -16,6 +16,7 @@ from multidict import CIMultiDict
 
 from mockserver.contract.sse import CONTENT_TYPE
 from mockserver.controls.faults import Delivery, Fault
+from mockserver.http.middleware import stamp_before_prepare
 
 log = logging.getLogger("mockserver")
 
@@ -76,6 +77,7 @@ async def send_stream(request: web.Request, delivery: Delivery,
     if not delivery.abort and len(steps) <= 1 and all(delay == 0 for delay, _ in steps):
         return web.Response(body=steps[0][1] if steps else b"", headers=_stream_headers(headers))
     response = web.StreamResponse(headers=_stream_headers(headers))
+    stamp_before_prepare(response)
     try:
         await response.prepare(request)
         for delay, data in steps:

@@ -1,16 +1,16 @@
 """What wraps every request: the error envelope, the journal entry and the real API's headers.
 
-Three hooks stay out of the pipeline's way: an outer middleware that journals each request, an inner
-one that turns every failure into the OpenAI error envelope (bent by the active quirks), and a
-response-prepare signal that stamps `x-request-id`, the processing time and the rate-limit headers on
-every response, streamed ones included.
+One middleware stays out of the pipeline's way: it journals each request, turns every failure into the
+OpenAI error envelope (bent by the active quirks), and stamps `x-request-id`, the processing time and the
+rate-limit headers on every response; a stream, whose headers leave before the handler returns, is
+stamped by the pipeline with the same function.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -62,26 +62,6 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> ApiError:
     return ApiError(kind, exc.reason or "Request failed.", status=exc.status)
 
 
-@web.middleware
-async def envelope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every failure leaves as the error envelope of the profile that answers the path; nothing leaks a
-    traceback to the client."""
-    try:
-        return await handler(request)
-    except ApiError as exc:
-        return _answer(request, exc)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        return _answer(request, _http_error(exc, request))
-    except ConnectionResetError:
-        log.debug("client hung up while sending its request")
-        return web.Response(status=499)
-    except Exception:
-        log.exception("unexpected failure serving %s %s", request.method, request.path)
-        return _answer(request, ApiError("server_error", "The server had an error while processing your request."))
-
-
 def _answer(request: web.Request, error: ApiError) -> web.Response:
     state = request.app[STATE_KEY]
     trace = TRACE.get()
@@ -100,28 +80,58 @@ async def _body_bytes(request: web.Request, limit: int) -> bytes | None:
 
 
 @web.middleware
-async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def mock_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Journals each request, turns every failure into the error envelope of the profile that answers the
+    path (bent by the active quirks; nothing leaks a traceback to the client) and stamps the real API's
+    headers. One middleware rather than three hooks: each layer aiohttp runs costs every request."""
     if request.path.startswith(ADMIN_PREFIX):
-        return await handler(request)
+        return await _enveloped(request, handler)
     state = request.app[STATE_KEY]
     number = state.arrive()
     trace = Trace(number, response_headers.request_id(state.config.seed, number), time.perf_counter())
     TRACE.set(trace)
-    response = await handler(request)
+    response = await _enveloped(request, handler)
+    if not response.prepared:
+        stamp(response.headers, response.status, trace)
     state.journal.add(Arrival(number, trace.request_id, request.method, request.rel_url, request.headers,
                               await _body_bytes(request, state.config.max_body_bytes), trace.rule, response.status,
                               round((time.perf_counter() - trace.started) * 1000, 3)))
     return response
 
 
-async def stamp_headers(request: web.Request, response: web.StreamResponse) -> None:
-    trace = TRACE.get()
-    if request.path.startswith(ADMIN_PREFIX) or trace is None:
-        return
+async def _enveloped(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return _answer(request, exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _answer(request, _http_error(exc, request))
+    except ConnectionResetError:
+        log.debug("client hung up while sending its request")
+        return web.Response(status=499)
+    except Exception:
+        log.exception("unexpected failure serving %s %s", request.method, request.path)
+        return _answer(request, ApiError("server_error", "The server had an error while processing your request."))
+
+
+def stamp(headers: MutableMapping[str, str], status: int, trace: Trace) -> None:
+    """The request id, processing time, rate-limit headers and, for a status a client retries, retry-after:
+    each unless the response already carries it (a scripted error's own). A streamed response is stamped
+    by its sender before its headers go out; every other response here, after the handler."""
     for name, value in response_headers.standard(trace.request_id, time.perf_counter() - trace.started).items():
-        response.headers.setdefault(name, value)
+        headers.setdefault(name, value)
     if trace.verdict is not None:
         for name, value in response_headers.ratelimit(trace.verdict).items():
-            response.headers.setdefault(name, value)
-    if response.status in response_headers.RETRY_STATUSES and "retry-after" not in response.headers:
-        response.headers.update(response_headers.retry_after(response_headers.DEFAULT_RETRY_AFTER))
+            headers.setdefault(name, value)
+    if status in response_headers.RETRY_STATUSES and "retry-after" not in headers:
+        headers.update(response_headers.retry_after(response_headers.DEFAULT_RETRY_AFTER))
+
+
+def stamp_before_prepare(response: web.StreamResponse) -> None:
+    """For a response its handler sends itself (a paced stream), whose headers leave before the middleware
+    sees it."""
+    trace = TRACE.get()
+    if trace is not None:
+        stamp(response.headers, response.status, trace)

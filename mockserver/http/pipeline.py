@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import orjson
@@ -31,13 +32,14 @@ from mockserver.controls.faults import Delivery, Fault, apply_fault, parse_fault
 from mockserver.controls.settings import SettingError
 from mockserver.controls.state import DoubleState, cached
 from mockserver.controls.timing import Timing, event_delays, generation_seconds, parse_timing
-from mockserver.core.endpoints import Endpoint
+from mockserver.core.endpoints import Endpoint, ServeOptions, Validated
 from mockserver.core.gateways import GATEWAYS, Forced
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
+from mockserver.core.memo import ENTRIES, Memo
 from mockserver.core.render.quirks import apply_request
 from mockserver.http.delivery import send_body, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
-from mockserver.http.request import api_key, check_auth, check_headers, read_json
+from mockserver.http.request import api_key, check_auth, check_headers, parse_json, read_body
 
 WORKERS_KEY = web.AppKey("workers", ThreadPoolExecutor)
 _HEAVY_BYTES = 16 * 1024
@@ -108,24 +110,57 @@ async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], 
     return await asyncio.get_running_loop().run_in_executor(request.app[WORKERS_KEY], work, *args)
 
 
-def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
-    """`endpoint` as it is served by `profile_name` (already wrapped by `core.endpoints.profiled`)."""
+@dataclass(slots=True)
+class _Known:
+    """What a body's validation worked out, and once the generator has answered it, the plan it made
+    and the request as the quirks then in force read it: valid while the settings validation read are
+    the same object (`options`), and the plan while the quirks are the same."""
+
+    options: ServeOptions
+    validated: Validated
+    heavy: bool
+    quirks: tuple[str, ...] | None = None
+    effective: Any = None
+    plan: Any = None
+
+
+def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) -> web.Handler:
+    """`endpoint` as it is served by `profile_name` (already wrapped by `core.endpoints.profiled`).
+
+    Bodies seen before are answered from a memo of their validation and, for an endpoint that can give a
+    plan a new id and time (`Endpoint.restamp`), of their plan: a control that acts on the request (a
+    rule's script, the refusal header, a change of quirks or of the settings validation reads) makes the
+    work be done afresh, and everything that belongs to the request itself (its sequence number, id,
+    `created`, journal entry, rate-limit verdict and headers) is always its own."""
     table = profile(profile_name)
     gateway = GATEWAYS.get(profile_name) if endpoint.generates else None
     route = endpoint.paths[0]
+    memo: Memo[_Known] = Memo(memo_entries)
 
     async def serve(request: web.Request) -> web.StreamResponse:
         state = request.app[STATE_KEY]
         config = state.config
-        check_auth(request, config, table.auth)
-        check_headers(request, table)
+        headers = request.headers
+        if config.api_keys:
+            check_auth(request, config, table.auth)
+        if table.headers:
+            check_headers(request, table)
         timing = _timing(request, state.controls.timing)
         fault = _fault(request)
-        payload = await read_json(request, config) if endpoint.reads_body else dict(request.match_info)
-        size = len(await request.read()) if endpoint.reads_body else 0
-        heavy = size > _HEAVY_BYTES or not endpoint.quick(payload)
-        validated = await _work(request, heavy, endpoint.validate, payload, state.options[profile_name])
-        incoming = Incoming(endpoint.name, request.path, validated.request, request.headers,
+        options = state.options[profile_name]
+        if endpoint.reads_body:
+            raw = await read_body(request, config)
+            known = memo.get(raw)
+            if known is None or known.options is not options:
+                payload = parse_json(raw)
+                heavy = len(raw) > _HEAVY_BYTES or not endpoint.quick(payload)
+                known = _Known(options, await _work(request, heavy, endpoint.validate, payload, options), heavy)
+                memo.put(raw, known)
+        else:
+            payload = dict(request.match_info)
+            known = _Known(options, endpoint.validate(payload, options), False)
+        validated, heavy = known.validated, known.heavy
+        incoming = Incoming(endpoint.name, request.path, validated.request, headers,
                             api_key(request, table.auth), validated.cost, endpoint.generates,
                             view=validated.view, cache_key=validated.cache_key)
         state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
@@ -136,7 +171,7 @@ def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
         if gateway is not None and gateway.admit is not None:
             # A gateway in front of the model refuses before anything behind it (a rule's answer) happens.
             _refresh_deployments(request, state)
-            admission = gateway.admit(state.controls.deployments.table, request.headers, validated.request,
+            admission = gateway.admit(state.controls.deployments.table, headers, validated.request,
                                       decision.detections or Forced())
         if decision.delay:
             await asyncio.sleep(decision.delay)
@@ -147,22 +182,32 @@ def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
         if decision.cached is not None and gateway is not None and gateway.from_cache is not None:
             return await send_body(request, gateway.from_cache(decision.cached), 0.0, fault)
         quirks = state.controls.quirks
+        refusal = _refusal(request)
         context = Context(server_seed=config.seed, sequence=decision.sequence,
                           created=config.clock if config.clock is not None else int(time.time()),
-                          refusal=_refusal(request), prompt_tokens=validated.prompt_tokens,
-                          recalled=validated.recalled)
-        effective = apply_request(quirks, validated.request, endpoint.name)
+                          refusal=refusal, prompt_tokens=validated.prompt_tokens, recalled=validated.recalled)
+        generated = decision.script is None and refusal is None
+        plan = None
+        if generated and known.plan is not None and known.quirks == quirks:
+            effective = known.effective
+            plan = endpoint.restamp(known.plan, effective, context)
+        else:
+            effective = apply_request(quirks, validated.request, endpoint.name)
         streamed = validated.streamed and endpoint.stream is not None
 
-        def produce() -> tuple[Any, Any]:
-            """The plan and what goes on the wire: the stream's events, or the body."""
-            if decision.script is not None and endpoint.scripted is not None:
-                plan = endpoint.scripted(decision.script, effective, context)
-            else:
-                plan = endpoint.plan(effective, context)
+        def produce(plan: Any) -> tuple[Any, Any]:
+            """The plan (unless the memo gave it) and what goes on the wire: the stream's events, or the body."""
+            if plan is None:
+                if decision.script is not None and endpoint.scripted is not None:
+                    plan = endpoint.scripted(decision.script, effective, context)
+                else:
+                    plan = endpoint.plan(effective, context)
             return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
 
-        plan, rendered = await _work(request, heavy, produce)
+        remembered = plan is not None
+        plan, rendered = await _work(request, heavy, produce, plan)
+        if generated and not remembered and endpoint.restamp is not None and memo_entries:
+            known.quirks, known.effective, known.plan = quirks, effective, plan
         if gateway is not None:
             rendered = gateway.finish(admission, rendered, route)
         if validated.cache_key is not None:
@@ -171,11 +216,16 @@ def handler(endpoint: Endpoint, profile_name: str) -> web.Handler:
         if kept is not None:
             state.remember(*kept)
         fault = fault or decision.fault or state.controls.fault
-        paced, seed = endpoint.pacing(plan)
         if streamed:
-            delays = event_delays(timing, paced, len(rendered), seed)
+            if timing.instant:
+                delays = [0.0] * len(rendered)
+            else:
+                paced, seed = endpoint.pacing(plan)
+                delays = event_delays(timing, paced, len(rendered), seed)
             return await send_stream(request, apply_fault(rendered, delays, fault))
-        wait = 0.0 if timing.instant else generation_seconds(timing, paced, seed)
-        return await send_body(request, rendered, wait, fault)
+        if timing.instant:
+            return await send_body(request, rendered, 0.0, fault)
+        paced, seed = endpoint.pacing(plan)
+        return await send_body(request, rendered, generation_seconds(timing, paced, seed), fault)
 
     return serve

@@ -68,7 +68,8 @@ def _nested_deeper_than(limit: int, raw: bytes, body: Any) -> bool:
     return False
 
 
-async def read_json(request: web.Request, config: Config) -> Any:
+async def read_body(request: web.Request, config: Config) -> bytes:
+    """The body's bytes, once its type, size and framing are known to be acceptable."""
     content_type = request.headers.get("Content-Type")
     if content_type is not None:
         mime = content_type.split(";", 1)[0].strip().lower()
@@ -88,6 +89,10 @@ async def read_json(request: web.Request, config: Config) -> Any:
         # Commas and brackets bound the values from above (those inside strings count too): cheap, and
         # only bodies built of millions of tiny values reach it.
         raise ApiError("request_too_large", f"The request body holds more than {MAX_VALUES:,} JSON values.")
+    return raw
+
+
+def parse_json(raw: bytes) -> Any:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:

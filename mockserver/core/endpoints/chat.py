@@ -9,7 +9,7 @@ import orjson
 
 from mockserver.contract.request import completion_limit
 from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_kind, check_model
-from mockserver.core.generate.planner import plan_completion
+from mockserver.core.generate.planner import plan_completion, restamp_completion
 from mockserver.core.generate.scripted import plan_scripted
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render import quirks
@@ -65,4 +65,5 @@ CHAT = Endpoint(
     stream=stream,
     pacing=pacing,
     quick=quick,
+    restamp=restamp_completion,
 )

@@ -79,6 +79,10 @@ class Endpoint:
     quick: Callable[[Any], bool] = lambda payload: True
     """Whether validating and planning this payload (JSON as received) is sure to take little time: the
     server does that work on its event loop, and anything else in a worker thread."""
+    restamp: Callable[[Plan, Mapping[str, Any], Context], Plan | None] = lambda plan, request, context: None
+    """The plan for the same request at another place in the sequence and another time (its id and
+    `created` made afresh from `context`), or None where more of it depends on them: lets a server
+    answer a body it has planned before without planning it again."""
     keep: Callable[[Plan, Mapping[str, Any]], tuple[str, Any] | None] = lambda plan, request: None
     """What the server stores after answering (a key and a value that later requests find in
     `ServeOptions.stored`), or None."""

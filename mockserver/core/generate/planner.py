@@ -343,4 +343,13 @@ def plan_completion(request: Mapping[str, Any], context: Context) -> CompletionP
         choices=tuple(choices),
         usage=usage(request, choices, reasoning, context.prompt_tokens),
         prompt_token_ids=vllm_prompt_ids(request),
+        digest=digest,
     )
+
+
+def restamp_completion(plan: CompletionPlan, request: Mapping[str, Any], context: Context) -> CompletionPlan | None:
+    """`plan` as `plan_completion` makes it for the same request in `context`: a new id and `created`. A
+    spoken reply's audio expires relative to `created`, so it is planned afresh (None)."""
+    if any(choice.audio is not None for choice in plan.choices):
+        return None
+    return replace(plan, id=vllm_completion_id(request) or completion_id(context, plan.digest), created=context.created)
