@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from mockserver.contract.errors import ApiError
 from mockserver.controls import headers
@@ -22,14 +21,14 @@ from mockserver.controls.faults import Fault
 from mockserver.controls.ratelimit import Verdict, admit
 from mockserver.controls.rules.match import select
 from mockserver.controls.rules.model import Action, ErrorSpec
-from mockserver.controls.state import Controls
+from mockserver.controls.state import Controls, evolve
 from mockserver.core.gateways.enkrypt import Forced
 from mockserver.core.plan import Script
 
 
-@dataclass(frozen=True, slots=True)
-class Incoming:
-    """A validated request as the controls see it."""
+class Incoming(NamedTuple):
+    """A validated request as the controls see it (a named tuple, like `Decision`: every request makes one,
+    and a tuple is the cheapest immutable record to build)."""
 
     endpoint: str
     path: str
@@ -45,8 +44,7 @@ class Incoming:
     """Where a gateway's cache may hold this request's reply."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     sequence: int
     verdict: Verdict | None = None
     rule: str | None = None
@@ -93,20 +91,21 @@ def _acted(sequence: int, verdict: Verdict | None, rule: str | None, action: Act
 
 def decide(controls: Controls, incoming: Incoming, config: Config, now: float) -> tuple[Controls, Decision]:
     sequence = controls.sequence
-    controls = replace(controls, sequence=sequence + 1)
     verdict = None
     if incoming.generates:
         buckets, verdict = admit(controls.buckets, incoming.api_key, incoming.cost, now, controls.limits)
-        controls = replace(controls, buckets=buckets)
+        controls = evolve(controls, sequence=sequence + 1, buckets=buckets)
         if not verdict.allowed:
             return controls, Decision(sequence, verdict,
                                       error=rate_limit_error(verdict, str(incoming.request.get("model"))))
+    else:
+        controls = evolve(controls, sequence=sequence + 1)
     if incoming.cache_key is not None and incoming.cache_key in controls.cache:
         return controls, Decision(sequence, verdict, cached=controls.cache[incoming.cache_key])
     rule, action, counts = select(controls.rules, incoming.request, incoming.headers, controls.counts,
                                   incoming.endpoint, incoming.view)
     if counts is not controls.counts:
-        controls = replace(controls, counts=counts)
+        controls = evolve(controls, counts=counts)
     rule_id = rule.id if rule is not None else None
     if action is not None:
         return controls, _acted(sequence, verdict, rule_id, action)
@@ -118,7 +117,7 @@ def decide(controls: Controls, incoming: Incoming, config: Config, now: float) -
     if config.replay is not None:
         key = request_key(incoming.request, incoming.path)
         occurrence = controls.replayed.get(key, 0)
-        controls = replace(controls, replayed={**controls.replayed, key: occurrence + 1})
+        controls = evolve(controls, replayed={**controls.replayed, key: occurrence + 1})
         recorded = config.replay.find(key, occurrence)
         if recorded is not None:
             return controls, Decision(sequence, verdict, rule_id, recorded=recorded)

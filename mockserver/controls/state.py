@@ -23,6 +23,7 @@ from mockserver.controls.ratelimit import KeyState, Limits
 from mockserver.controls.rules.model import Counts, ErrorSpec, Rule
 from mockserver.controls.timing import Timing
 from mockserver.core.endpoints import ServeOptions
+from mockserver.core.evolve import evolver
 
 STORED_LIMIT = 1024
 """Stored entries a server keeps; past it the oldest are forgotten, so a long run holds bounded memory."""
@@ -65,13 +66,16 @@ class Controls:
                    deployments=config.deployments)
 
 
+evolve = evolver(Controls)
+"""`dataclasses.replace` for `Controls`, at a fraction of its cost: every request advances the sequence."""
+
 CACHE_ENTRIES = 1024
 """Replies a gateway's cache keeps; past that, the oldest go, as a cache with a size limit drops them."""
 
 
 def cached(controls: Controls, key: bytes, reply: bytes) -> Controls:
     """The controls with `reply` stored under `key` in the gateway's cache."""
-    return replace(controls, cache=stored_with(controls.cache, key, reply, CACHE_ENTRIES))
+    return evolve(controls, cache=stored_with(controls.cache, key, reply, CACHE_ENTRIES))
 
 
 class DoubleState:
@@ -94,13 +98,13 @@ class DoubleState:
         self.journal.clear()
 
     def update(self, **changes: object) -> None:
-        self.controls = replace(self.controls, **changes)
+        self.controls = evolve(self.controls, **changes)
         if "quirks" in changes:
             self.options = self._options()
 
     def remember(self, key: str, value: Any) -> None:
         """Store what an endpoint keeps; validation reads it through `ServeOptions.stored`."""
-        self.controls = replace(self.controls, stored=stored_with(self.controls.stored, key, value))
+        self.controls = evolve(self.controls, stored=stored_with(self.controls.stored, key, value))
         self.options = {name: replace(options, stored=self.controls.stored)
                         for name, options in self.options.items()}
 

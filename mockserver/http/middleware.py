@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from mockserver.contract.errors import ApiError
 from mockserver.controls import headers as response_headers
@@ -116,15 +117,18 @@ async def _enveloped(request: web.Request, handler: Handler) -> web.StreamRespon
         return _answer(request, ApiError("server_error", "The server had an error while processing your request."))
 
 
-def stamp(headers: MutableMapping[str, str], status: int, trace: Trace) -> None:
+def stamp(headers: CIMultiDict[str], status: int, trace: Trace) -> None:
     """The request id, processing time, rate-limit headers and, for a status a client retries, retry-after:
     each unless the response already carries it (a scripted error's own). A streamed response is stamped
     by its sender before its headers go out; every other response here, after the handler."""
-    for name, value in response_headers.standard(trace.request_id, time.perf_counter() - trace.started).items():
-        headers.setdefault(name, value)
+    ours = response_headers.standard(trace.request_id, time.perf_counter() - trace.started)
     if trace.verdict is not None:
-        for name, value in response_headers.ratelimit(trace.verdict).items():
-            headers.setdefault(name, value)
+        ours.update(response_headers.ratelimit(trace.verdict))
+    # A response usually holds only its Content-Type here: walking its few headers is cheaper than asking
+    # for each of ours.
+    for name in headers:
+        ours.pop(name.lower(), None)
+    headers.extend(ours)
     if status in response_headers.RETRY_STATUSES and "retry-after" not in headers:
         headers.update(response_headers.retry_after(response_headers.DEFAULT_RETRY_AFTER))
 

@@ -112,9 +112,10 @@ async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], 
 
 @dataclass(slots=True)
 class _Known:
-    """What a body's validation worked out, and once the generator has answered it, the plan it made
-    and the request as the quirks then in force read it: valid while the settings validation read are
-    the same object (`options`), and the plan while the quirks are the same."""
+    """What a body's validation worked out, and once the generator has answered it, the plan it made, what
+    it rendered (body or events: streamed or not is part of the body) and the request as the quirks then
+    in force read it: valid while the settings validation read are the same object (`options`), and the
+    plan while the quirks are the same."""
 
     options: ServeOptions
     validated: Validated
@@ -122,13 +123,14 @@ class _Known:
     quirks: tuple[str, ...] | None = None
     effective: Any = None
     plan: Any = None
+    rendered: Any = None
 
 
 def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) -> web.Handler:
     """`endpoint` as it is served by `profile_name` (already wrapped by `core.endpoints.profiled`).
 
     Bodies seen before are answered from a memo of their validation and, for an endpoint that can give a
-    plan a new id and time (`Endpoint.restamp`), of their plan: a control that acts on the request (a
+    plan and its rendering a new id and time (`Endpoint.again`), of their plan: a control that acts on the request (a
     rule's script, the refusal header, a change of quirks or of the settings validation reads) makes the
     work be done afresh, and everything that belongs to the request itself (its sequence number, id,
     `created`, journal entry, rate-limit verdict and headers) is always its own."""
@@ -187,27 +189,28 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
                           created=config.clock if config.clock is not None else int(time.time()),
                           refusal=refusal, prompt_tokens=validated.prompt_tokens, recalled=validated.recalled)
         generated = decision.script is None and refusal is None
-        plan = None
-        if generated and known.plan is not None and known.quirks == quirks:
-            effective = known.effective
-            plan = endpoint.restamp(known.plan, effective, context)
-        else:
-            effective = apply_request(quirks, validated.request, endpoint.name)
         streamed = validated.streamed and endpoint.stream is not None
+        again = endpoint.again if generated else None
+        if again is not None and known.plan is not None and known.quirks == quirks:
+            effective = known.effective
+        else:
+            again, effective = None, apply_request(quirks, validated.request, endpoint.name)
 
-        def produce(plan: Any) -> tuple[Any, Any]:
-            """The plan (unless the memo gave it) and what goes on the wire: the stream's events, or the body."""
-            if plan is None:
-                if decision.script is not None and endpoint.scripted is not None:
-                    plan = endpoint.scripted(decision.script, effective, context)
-                else:
-                    plan = endpoint.plan(effective, context)
+        def produce() -> tuple[Any, Any]:
+            """The plan and what goes on the wire: the stream's events, or the body."""
+            if again is not None:
+                reissued = again(known.plan, known.rendered, effective, quirks, context, streamed)
+                if reissued is not None:
+                    return reissued
+            if decision.script is not None and endpoint.scripted is not None:
+                plan = endpoint.scripted(decision.script, effective, context)
+            else:
+                plan = endpoint.plan(effective, context)
             return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
 
-        remembered = plan is not None
-        plan, rendered = await _work(request, heavy, produce, plan)
-        if generated and not remembered and endpoint.restamp is not None and memo_entries:
-            known.quirks, known.effective, known.plan = quirks, effective, plan
+        plan, rendered = await _work(request, heavy, produce)
+        if generated and again is None and endpoint.again is not None and memo_entries:
+            known.quirks, known.effective, known.plan, known.rendered = quirks, effective, plan, rendered
         if gateway is not None:
             rendered = gateway.finish(admission, rendered, route)
         if validated.cache_key is not None:

@@ -9,7 +9,7 @@ import orjson
 
 from mockserver.contract.request import completion_limit
 from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_kind, check_model
-from mockserver.core.generate.planner import plan_completion, restamp_completion
+from mockserver.core.generate.planner import Context, plan_completion, restamp_completion
 from mockserver.core.generate.scripted import plan_scripted
 from mockserver.core.plan import CompletionPlan
 from mockserver.core.render import quirks
@@ -42,6 +42,27 @@ def stream(plan: CompletionPlan, request: Mapping[str, Any], quirk_names: tuple[
     return quirks.apply_stream(quirk_names, stream_chunks(plan, options))
 
 
+def _head(plan: CompletionPlan) -> bytes:
+    """How `completion_body` written by orjson begins: the only bytes of it that hold the id and `created`."""
+    return b'{"id":' + orjson.dumps(plan.id) + b',"object":"chat.completion","created":' + str(plan.created).encode() + b","
+
+
+def again(plan: CompletionPlan, rendered: Any, request: Mapping[str, Any], quirk_names: tuple[str, ...],
+          context: Context, streamed: bool) -> tuple[CompletionPlan, Any] | None:
+    """The reply to a request planned before, in a new context: the plan restamped, and the body it
+    rendered then with a new head (nothing after the head depends on the id or `created` of a plan without
+    audio, which `restamp_completion` refuses), or a stream written afresh (its obfuscation follows the id)."""
+    fresh = restamp_completion(plan, request, context)
+    if fresh is None:
+        return None
+    if streamed:
+        return fresh, stream(fresh, request, quirk_names)
+    old = _head(plan)
+    if not quirk_names and rendered.startswith(old):
+        return fresh, _head(fresh) + rendered[len(old):]
+    return fresh, body(fresh, quirk_names)
+
+
 def quick(body: Any) -> bool:
     """One choice, and every schema and grammar already checked once: a novel schema can take a quarter of
     a second to check, and each extra choice (with logprobs) multiplies the reply's work."""
@@ -65,5 +86,5 @@ CHAT = Endpoint(
     stream=stream,
     pacing=pacing,
     quick=quick,
-    restamp=restamp_completion,
+    again=again,
 )

@@ -79,10 +79,12 @@ class Endpoint:
     quick: Callable[[Any], bool] = lambda payload: True
     """Whether validating and planning this payload (JSON as received) is sure to take little time: the
     server does that work on its event loop, and anything else in a worker thread."""
-    restamp: Callable[[Plan, Mapping[str, Any], Context], Plan | None] = lambda plan, request, context: None
-    """The plan for the same request at another place in the sequence and another time (its id and
-    `created` made afresh from `context`), or None where more of it depends on them: lets a server
-    answer a body it has planned before without planning it again."""
+    again: Callable[[Plan, Any, Mapping[str, Any], tuple[str, ...], Context, bool], tuple[Plan, Any] | None] | None = None
+    """`again(plan, rendered, request, quirks, context, streamed)`: the plan and rendered reply (body, or
+    events when `streamed`) for a request planned and rendered before, at another place in the sequence and
+    another time (id and `created` made afresh from `context`), byte for byte what planning and rendering
+    anew would give; None where it cannot tell. Lets a server answer a body it has seen without planning
+    it again; None: the endpoint always plans afresh."""
     keep: Callable[[Plan, Mapping[str, Any]], tuple[str, Any] | None] = lambda plan, request: None
     """What the server stores after answering (a key and a value that later requests find in
     `ServeOptions.stored`), or None."""

@@ -72,5 +72,5 @@ def profiled(endpoint: Endpoint, profile_name: str) -> Endpoint:
 
     wrapped = replace(endpoint, validate=validate)
     if profile(profile_name).stream == "vllm" and route == CHAT_ROUTE:
-        wrapped = replace(wrapped, body=_vllm_body, stream=_vllm_stream)
+        wrapped = replace(wrapped, body=_vllm_body, stream=_vllm_stream, again=None)
     return wrapped

@@ -352,4 +352,7 @@ def restamp_completion(plan: CompletionPlan, request: Mapping[str, Any], context
     spoken reply's audio expires relative to `created`, so it is planned afresh (None)."""
     if any(choice.audio is not None for choice in plan.choices):
         return None
-    return replace(plan, id=vllm_completion_id(request) or completion_id(context, plan.digest), created=context.created)
+    # Positional, which the hot path of a repeated body can tell from `dataclasses.replace`'s cost.
+    return CompletionPlan(vllm_completion_id(request) or completion_id(context, plan.digest), context.created,
+                          plan.model, plan.system_fingerprint, plan.service_tier, plan.choices, plan.usage,
+                          plan.prompt_token_ids, plan.digest)
