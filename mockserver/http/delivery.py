@@ -93,6 +93,17 @@ async def send_stream(request: web.Request, delivery: Delivery,
     return response
 
 
+def send_now(request: web.Request, payload: bytes | Sequence[bytes], streamed: bool) -> web.StreamResponse:
+    """A reply with nothing to wait for and no fault: the body, or every event of a stream in one write
+    (as `send_stream` sends events due at once); a body for a client already gone is not sent (499, as
+    `send_body` answers)."""
+    if streamed:
+        return web.Response(body=b"".join(payload), headers=_STREAM_HEADERS)
+    if _client_gone(request):
+        return web.Response(status=499)
+    return web.Response(body=payload, content_type="application/json")
+
+
 async def send_body(request: web.Request, body: bytes, wait: float, fault: Fault | None) -> web.StreamResponse:
     """A non-streamed reply after the generation time; a fault acts on the body as one unit."""
     if fault is not None and fault.kind == "stall":

@@ -37,7 +37,7 @@ from mockserver.core.gateways import GATEWAYS, Forced
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.core.memo import ENTRIES, Memo
 from mockserver.core.render.quirks import apply_request
-from mockserver.http.delivery import send_body, send_stream
+from mockserver.http.delivery import send_body, send_now, send_stream
 from mockserver.http.middleware import STATE_KEY, TRACE
 from mockserver.http.request import api_key, check_auth, check_headers, parse_json, read_body
 
@@ -219,6 +219,8 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
         if kept is not None:
             state.remember(*kept)
         fault = fault or decision.fault or state.controls.fault
+        if timing.instant and fault is None:
+            return send_now(request, rendered, streamed)
         if streamed:
             if timing.instant:
                 delays = [0.0] * len(rendered)

@@ -201,3 +201,17 @@ def test_short_choices_still_open_and_finish(tokens: tuple[str, ...]) -> None:
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     assert chunks[-1]["choices"][0]["finish_reason"] == "length"
     assert len(chunks) == len(tokens) + 2
+
+
+@given(tokens=st.lists(st.text(max_size=6), max_size=12), index=st.integers(0, 3), usage=st.booleans(),
+       obfuscation=st.booleans(), finish=st.sampled_from(["stop", "length"]))
+def test_the_plain_text_writer_matches_the_chunk_objects(tokens: list[str], index: int, usage: bool,
+                                                         obfuscation: bool, finish: str) -> None:
+    # One text choice takes a writer of its own that never builds the chunks: any token text (quotes,
+    # escapes, characters outside the BMP, empty pieces) must come out exactly as encoding the chunks.
+    plan = _plan(ChoicePlan(index, finish, content_tokens=tuple(tokens)),
+                 usage={"prompt_tokens": 3, "completion_tokens": len(tokens), "total_tokens": 3 + len(tokens)})
+    options = StreamOptions(include_usage=usage, include_obfuscation=obfuscation)
+    events = stream_events(plan, options)
+    assert events[:-1] == [encode_event(chunk) for chunk in stream_chunks(plan, options)]
+    assert events[-1] == DONE_EVENT

@@ -207,12 +207,54 @@ def stream_chunks(plan: CompletionPlan, options: StreamOptions = StreamOptions()
     return chunks
 
 
+def _plain(plan: CompletionPlan) -> bool:
+    """One choice of text and nothing else: the common stream, which `_plain_events` writes."""
+    if len(plan.choices) != 1:
+        return False
+    choice = plan.choices[0]
+    return (choice.content_tokens is not None and choice.refusal_tokens is None and choice.logprobs is None
+            and not choice.tool_calls and choice.reasoning_content_tokens is None)
+
+
+def _plain_events(plan: CompletionPlan, prefix: bytes, null_usage: bytes, final_usage: bytes,
+                  obfuscate: bool) -> list[bytes]:
+    """`stream_events` for a plan of one text choice, written token by token without building the chunk
+    objects: the same bytes (a test holds the two to it), at a fraction of the cost."""
+    choice = plan.choices[0]
+    index = str(choice.index).encode()
+    offset = int.from_bytes(hashlib.blake2b(plan.id.encode(), digest_size=4).digest(), "big") if obfuscate else 0
+    span = len(_PAD_POOL) - _PAD_BLOCK
+    dumps = orjson.dumps
+
+    def padding(count: int, length: int) -> bytes:
+        if not obfuscate:
+            return b""
+        start = (offset + count * 97) % span
+        return b',"obfuscation":"' + _PAD_POOL[start:start + _PAD_BLOCK - length % _PAD_BLOCK].encode() + b'"'
+
+    token_open = prefix + b'[{"index":' + index + b',"delta":{"content":'
+    token_close = b'},"logprobs":null,"finish_reason":null}]' + null_usage
+    events = [prefix + b'[{"index":' + index + b',"delta":{"role":"assistant","content":"","refusal":null},'
+              b'"logprobs":null,"finish_reason":null}]' + null_usage + padding(0, 0) + b"}\n\n"]
+    for count, token in enumerate(choice.content_tokens, 1):
+        events.append(token_open + dumps(token) + token_close + padding(count, len(token)) + b"}\n\n")
+    count = len(choice.content_tokens) + 1
+    events.append(prefix + b'[{"index":' + index + b',"delta":{},"logprobs":null,"finish_reason":' +
+                  dumps(choice.finish_reason) + b"}]" + null_usage + padding(count, 0) + b"}\n\n")
+    if null_usage:
+        events.append(prefix + b"[]" + final_usage + padding(count + 1, 0) + b"}\n\n")
+    events.append(DONE_EVENT)
+    return events
+
+
 def stream_events(plan: CompletionPlan, options: StreamOptions = StreamOptions()) -> list[bytes]:
     """The stream as server-sent events, `[DONE]` last: byte for byte `stream_chunks` encoded, but the
     head every chunk shares is encoded once, so each event only pays for what varies."""
     prefix = b"data: " + orjson.dumps(_head(plan))[:-1] + b',"choices":'
     null_usage = b',"usage":null' if options.include_usage else b""
     final_usage = b',"usage":' + orjson.dumps(plan.usage)
+    if _plain(plan):
+        return _plain_events(plan, prefix, null_usage, final_usage, options.include_obfuscation)
     dumps = orjson.dumps
     events = []
     for choices, padding in _bodies(plan, options):
