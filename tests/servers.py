@@ -30,8 +30,14 @@ def _answers(port: int) -> bool:
         connection.close()
 
 
+class Served(str):
+    """A served mock's root URL, which also knows the process serving it."""
+
+    pid: int
+
+
 @contextmanager
-def mockserver_process(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+def mockserver_process(*args: str, env: dict[str, str] | None = None) -> Iterator[Served]:
     """The root URL of a mock running in its own interpreter with these CLI flags (plus `--port`)."""
     port = free_port()
     command: Sequence[str] = [sys.executable, "-m", "mockserver", "--port", str(port), *args]
@@ -44,7 +50,9 @@ def mockserver_process(*args: str, env: dict[str, str] | None = None) -> Iterato
             if time.monotonic() > deadline:
                 raise TimeoutError(f"mockserver did not answer on port {port} within {STARTUP_SECONDS} s")
             time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
+        served = Served(f"http://127.0.0.1:{port}")
+        served.pid = process.pid
+        yield served
     finally:
         process.terminate()
         try:

@@ -72,6 +72,10 @@ class Config:
     memo_entries: int = 1024
     """Request bodies whose validation and plan each route remembers, so the same body sent again is not
     validated and planned again (the reply's bytes are the same either way); 0 turns the memo off."""
+    workers: int = 1
+    """Processes serving the port (`mockserver --workers N`), for load beyond one core. They share the
+    request numbering, so replies are the same bytes as from one process; a setting whose state would
+    split between them (the admin API, rules, rate limits, replay) is refused."""
 
     @property
     def limits(self) -> Limits:
@@ -96,7 +100,27 @@ class Config:
                 return name
         return self.profile
 
+    def _check_workers(self) -> None:
+        """Several workers each keep their own controls; refuse whatever would then act differently
+        depending on which worker a connection reaches, rather than let it split silently."""
+        if self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
+        if self.workers == 1:
+            return
+        split = [(self.admin, "the admin API (--no-admin turns it off): each worker would keep its own rules, "
+                              "journal and settings, and a call would reach one of them"),
+                 (bool(self.scenario.rules) or self.scenario.strict is not None,
+                  "a scenario's rules: each worker would count its own matches"),
+                 (self.rate_limit_rpm is not None or self.rate_limit_tpm is not None,
+                  "rate limits: each worker would allow the whole limit"),
+                 (self.replay is not None, "replay: each worker would keep its own place in the cassette")]
+        refused = [reason for present, reason in split if present]
+        if refused:
+            raise ValueError(f"--workers {self.workers} cannot serve " + "; ".join(refused) +
+                             ". Run one worker for these.")
+
     def __post_init__(self) -> None:
+        self._check_workers()
         wrong = unknown_quirks(self.quirks)
         if wrong:
             raise ValueError(f"unknown quirk(s): {', '.join(wrong)}")

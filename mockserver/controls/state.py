@@ -16,6 +16,7 @@ from typing import Any
 from mockserver.contract.profiles import profiles
 from mockserver.controls.chaos import Chaos
 from mockserver.controls.config import Config
+from mockserver.controls.counters import Counters
 from mockserver.controls.deployments import Deployments
 from mockserver.controls.faults import Fault
 from mockserver.controls.journal import Journal
@@ -80,10 +81,12 @@ def cached(controls: Controls, key: bytes, reply: bytes) -> Controls:
 
 class DoubleState:
     """The one mutable holder: the current `Controls`, the journal and the arrival counter of one server,
-    touched only from its event loop."""
+    touched only from its event loop. `counters`, when given, number arrivals and decisions instead of
+    this state (worker processes sharing one count; `reset` is then not offered, the admin API being off)."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, counters: Counters | None = None) -> None:
         self.config = config
+        self.counters = counters
         self.journal = Journal(config.journal_size)
         # Numbers the default ids of rules added later, so ids stay unique across resets.
         self.rule_serial = len(config.scenario.rules)
@@ -109,8 +112,16 @@ class DoubleState:
                         for name, options in self.options.items()}
 
     def arrive(self) -> int:
+        if self.counters is not None:
+            return self.counters.arrive()
         self.arrivals += 1
         return self.arrivals
+
+    def numbered(self) -> Controls:
+        """The controls a decision starts from: their own sequence, or the shared count's next number."""
+        if self.counters is None:
+            return self.controls
+        return evolve(self.controls, sequence=self.counters.decide())
 
     def _options(self) -> dict[str, ServeOptions]:
         """What validation and planning read of the settings, per profile, built once per change, not per
@@ -126,5 +137,5 @@ class DoubleState:
                 models, aliases, cards = gateway.models, gateway.aliases, gateway.cards
             options[name] = ServeOptions(profile=name, context_windows=dict(self.config.context_windows),
                                          models=models, quirks=self.controls.quirks, aliases=aliases, cards=cards,
-                                         stored=self.controls.stored)
+                                         stored=self.controls.stored, workers=self.config.workers)
         return options

@@ -9,6 +9,7 @@ from aiohttp import web
 from mockserver.contract.models import known_models, model_info
 from mockserver.contract.profiles import profile
 from mockserver.controls.config import Config
+from mockserver.controls.counters import Counters
 from mockserver.controls.state import DoubleState
 from mockserver.core.endpoints import ENDPOINTS
 from mockserver.core.endpoints.profiled import profiled
@@ -28,13 +29,14 @@ async def _stop_workers(app: web.Application) -> None:
     app[WORKERS_KEY].shutdown(wait=False, cancel_futures=True)
 
 
-def create_app(config: Config | None = None) -> web.Application:
+def create_app(config: Config | None = None, counters: Counters | None = None) -> web.Application:
     """The aiohttp application; embed it with aiohttp's test utilities or run it with `serve`. Every
-    profile in the configuration's routing table answers the routes it serves under its prefix."""
+    profile in the configuration's routing table answers the routes it serves under its prefix;
+    `counters` are the numbers worker processes share (`mockserver.run.server`)."""
     config = config or Config()
     app = web.Application(middlewares=[mock_middleware],
                           client_max_size=config.max_body_bytes + 1)
-    app[STATE_KEY] = DoubleState(config)
+    app[STATE_KEY] = DoubleState(config, counters)
     app[WORKERS_KEY] = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="mockserver-work")
     app.on_cleanup.append(_stop_workers)
     for prefix, profile_name in config.routing:

@@ -165,7 +165,7 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
         incoming = Incoming(endpoint.name, request.path, validated.request, headers,
                             api_key(request, table.auth), validated.cost, endpoint.generates,
                             view=validated.view, cache_key=validated.cache_key)
-        state.controls, decision = decide(state.controls, incoming, config, time.monotonic())
+        state.controls, decision = decide(state.numbered(), incoming, config, time.monotonic())
         trace = TRACE.get()
         if trace is not None:
             trace.verdict, trace.rule = decision.verdict, decision.rule

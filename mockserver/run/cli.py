@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jitter", type=float, default=None, metavar="FRACTION",
                         help="vary each delay by up to this fraction, reproducibly per reply (0 to 1; "
                              "overrides the profile's)")
+    parser.add_argument("--workers", type=int, default=1, metavar="N",
+                        help="worker processes serving the port, for load beyond one core (default 1); "
+                             "needs --no-admin, and no rules, rate limits or replay, whose state would split")
     controls = parser.add_argument_group("test-double controls")
     controls.add_argument("--scenario", default=None, metavar="FILE",
                           help="YAML or JSON scenario rules to load at start (an invalid file stops the server)")
@@ -146,7 +149,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> Config:
                       rate_limit_tpm=args.rate_limit_tpm, chaos=chaos, replay=cassette,
                       replay_timing=args.replay_timing, replay_miss=args.replay_miss, quirks=tuple(args.quirks),
                       context_windows=tuple(windows), profile=args.profile, fault=fault, mounts=tuple(mounts),
-                      gateway_models=gateway_models, deployments=deployments)
+                      gateway_models=gateway_models, deployments=deployments, workers=args.workers)
     except ValueError as exc:
         parser.error(str(exc))
 

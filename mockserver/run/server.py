@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import multiprocessing.connection
+import os
+import signal
+import socket
+import sys
 import threading
 from dataclasses import replace
 from types import TracebackType
@@ -10,27 +16,92 @@ from types import TracebackType
 from aiohttp import web
 
 from mockserver.controls.config import Config
+from mockserver.controls.counters import Counters, SharedCounters
 from mockserver.http.app import create_app
 from mockserver.http.protocol import EnvelopeRunner
 
 
-async def _serve_forever(config: Config) -> None:
-    runner = EnvelopeRunner(create_app(config), handle_signals=True)
+async def _outlive_not(parent: int) -> None:
+    """A worker's watch on the process that started it: a parent killed outright (no signal to pass on)
+    would otherwise leave its workers holding the port."""
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+
+
+async def _serve_forever(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
+    runner = EnvelopeRunner(create_app(config, counters), handle_signals=True)
     await runner.setup()
     try:
-        await web.TCPSite(runner, config.host, config.port).start()
-        await asyncio.Event().wait()
+        await web.TCPSite(runner, config.host, config.port, reuse_port=counters is not None).start()
+        await (_outlive_not(parent) if parent is not None else asyncio.Event().wait())
     finally:
         await runner.cleanup()
 
 
-def serve(config: Config) -> None:
-    """Serve until interrupted (the CLI's main loop)."""
-    print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed})", flush=True)
+def _serve_one(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
     try:
-        asyncio.run(_serve_forever(config))
+        asyncio.run(_serve_forever(config, counters, parent))
     except (web.GracefulExit, KeyboardInterrupt):
         pass
+
+
+def serve(config: Config) -> None:
+    """Serve until interrupted (the CLI's main loop)."""
+    if config.workers > 1:
+        _serve_workers(config)
+        return
+    print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed})", flush=True)
+    _serve_one(config)
+
+
+def _reserve(host: str, port: int) -> socket.socket:
+    """A socket bound to the port with SO_REUSEPORT but not listening: it holds the port (a free one for
+    port 0) for the workers, each listening on a socket of its own that the kernel balances connections
+    between, and takes no connections itself."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    reserved = socket.socket(family, kind)
+    reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    reserved.bind(address)
+    return reserved
+
+
+def _serve_workers(config: Config) -> None:
+    """`config.workers` forked processes on one port, numbering requests from one shared count. The parent
+    only watches: a signal stops every worker, and a worker that dies stops the rest (exit status 1)."""
+    reserved = _reserve(config.host, config.port)
+    config = replace(config, port=reserved.getsockname()[1])
+    counters = SharedCounters()
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_serve_one, args=(config, counters, os.getpid()), name=f"mockserver-worker-{number}")
+               for number in range(1, config.workers + 1)]
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for worker in workers:
+            worker.start()
+        print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed}, "
+              f"{config.workers} workers)", flush=True)
+        while not stopping and all(worker.is_alive() for worker in workers):
+            multiprocessing.connection.wait([worker.sentinel for worker in workers], timeout=0.2)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+        for worker in workers:
+            worker.join(timeout=10)
+            if worker.is_alive():
+                worker.kill()
+                worker.join()
+        reserved.close()
+    if not stopping:
+        sys.exit(1)
 
 
 class MockServer:

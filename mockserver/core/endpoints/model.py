@@ -29,6 +29,19 @@ class ServeOptions:
     """Model aliases a gateway maps back to model ids before serving a request."""
     cards: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Fields the model list shows for a model beyond the model table's (a gateway's alias and owner)."""
+    workers: int = 1
+    """Processes serving the port. Above one, what a request stores is seen only by the worker that
+    answered it, so a request that reads it (`check_shared`) is refused rather than answered by chance."""
+
+
+def check_shared(options: ServeOptions, feature: str, param: str) -> None:
+    """Refuse, on a server of several workers, a request that reads what an earlier request stored: the
+    earlier one may have landed on another worker, and answering from this one's memory would make the
+    reply depend on which worker the connection reached."""
+    if options.workers > 1:
+        raise ApiError("invalid_request", f"{feature} needs state kept between requests, and this server runs "
+                       f"{options.workers} worker processes that do not share it (mockserver --workers); serve "
+                       "it with one worker.", param=param)
 
 
 @dataclass(frozen=True, slots=True)

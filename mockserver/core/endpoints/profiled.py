@@ -20,7 +20,7 @@ import orjson
 from mockserver.contract.models import model_info
 from mockserver.contract.profiles import DEFAULT_PROFILE, profile
 from mockserver.contract.request import completion_limit
-from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated
+from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_shared
 from mockserver.core.gateways.watsonx import cache_key
 from mockserver.core.generate.vendor import vllm_prompt_tokens
 from mockserver.core.plan import CompletionPlan
@@ -67,8 +67,11 @@ def profiled(endpoint: Endpoint, profile_name: str) -> Endpoint:
             model = request["model"]
             check_room(prompt, completion_limit(request),
                        options.context_windows.get(model) or model_info(model).context_window)
+        key = cache_key(request)
+        if key is not None:
+            check_shared(options, "The gateway's cache ('cache.enabled')", "cache")
         return replace(validated, request=request, prompt_tokens=prompt,
-                       cost=validated.cost - validated.prompt_tokens + prompt, cache_key=cache_key(request))
+                       cost=validated.cost - validated.prompt_tokens + prompt, cache_key=key)
 
     wrapped = replace(endpoint, validate=validate)
     if profile(profile_name).stream == "vllm" and route == CHAT_ROUTE:

@@ -25,7 +25,7 @@ from mockserver.contract.fixtures import request_parameters
 from mockserver.contract.models import model_info
 from mockserver.contract.sse import encode_event
 from mockserver.contract.wire import FINISH_LENGTH, served_tier
-from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_kind, check_model
+from mockserver.core.endpoints.model import Endpoint, ServeOptions, Validated, check_kind, check_model, check_shared
 from mockserver.core.generate.planner import Context, plan_completion
 from mockserver.core.generate.scripted import plan_scripted
 from mockserver.core.generate.tokenizer import prompt_tokens
@@ -334,6 +334,7 @@ def validate(body: Any, options: ServeOptions) -> Validated:
     history: tuple[Mapping[str, Any], ...] = ()
     previous = body.get("previous_response_id")
     if previous is not None:
+        check_shared(options, "'previous_response_id'", "previous_response_id")
         stored = _stored(options, previous)
         if stored is None:
             raise _not_found("Previous response", previous, "previous_response_id")
@@ -602,6 +603,7 @@ RESPONSES = Endpoint(
 # -- retrieval ------------------------------------------------------------------------------------------
 
 def _validate_retrieve(route: Any, options: ServeOptions) -> Validated:
+    check_shared(options, "Retrieving a stored response", "response_id")
     stored = _stored(options, route["response_id"])
     if stored is None:
         raise _not_found("Response", route["response_id"], "response_id")

@@ -1,0 +1,112 @@
+"""`mockserver --workers N`: several processes on one port that answer a run exactly as one process does,
+and refuse what they could not serve faithfully."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.servers import mockserver_process
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/io").exists(),
+                                reason="worker processes are forked, and counted through /proc (Linux)")
+
+FLAGS = ("--seed", "7", "--clock", "1700000000", "--no-admin")
+
+
+def _chat(index: int, **extra: object) -> dict:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Question {index}: why is the sky blue?"}],
+            "max_tokens": 12 + index % 5, **extra}
+
+
+def _run() -> list[tuple[str, str, dict | None]]:
+    """A run of every kind of reply: bodies, streams, several choices, each endpoint, errors."""
+    run: list[tuple[str, str, dict | None]] = []
+    for index in range(8):
+        run += [("POST", "/v1/chat/completions", _chat(index)),
+                ("POST", "/v1/chat/completions", _chat(index, stream=True, stream_options={"include_usage": True})),
+                ("POST", "/v1/chat/completions", _chat(index, n=2, logprobs=True, top_logprobs=2)),
+                ("POST", "/v1/completions", {"model": "gpt-3.5-turbo-instruct", "prompt": f"Say {index}",
+                                             "max_tokens": 8}),
+                ("POST", "/v1/embeddings", {"model": "text-embedding-3-small", "input": f"text {index}",
+                                            "dimensions": 8}),
+                ("POST", "/v1/responses", {"model": "gpt-4o-mini", "input": f"Hello {index}", "store": False,
+                                           "max_output_tokens": 16}),
+                ("POST", "/v1/chat/completions", {"model": "gpt-4o-mini", "messages": []}),
+                ("GET", "/v1/models", None)]
+    return run
+
+
+def _exchange(url: str, method: str, path: str, body: dict | None) -> tuple[int, str | None, bytes]:
+    """One request on a connection of its own (so the kernel spreads the run over the workers)."""
+    connection = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10)
+    try:
+        payload = None if body is None else json.dumps(body).encode()
+        connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
+        response = connection.getresponse()
+        return response.status, response.getheader("x-request-id"), response.read()
+    finally:
+        connection.close()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _reads(pid: int) -> int:
+    """Read system calls the process has made: a worker that served connections made many."""
+    fields = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(fields["syscr"])
+
+
+def test_two_workers_answer_a_run_byte_for_byte_as_one() -> None:
+    run = _run()
+    with mockserver_process(*FLAGS) as url:
+        alone = [_exchange(url, *step) for step in run]
+    with mockserver_process(*FLAGS, "--workers", "2") as url:
+        workers = _children(url.pid)
+        before = {pid: _reads(pid) for pid in workers}
+        shared = [_exchange(url, *step) for step in run]
+        served = {pid: _reads(pid) - before[pid] for pid in workers}
+    assert len(workers) == 2
+    # Both workers answered part of the run (connections are spread by their source port).
+    assert all(count >= 10 for count in served.values()), served
+    assert [status for status, _, _ in alone].count(200) == 7 * 8
+    assert {status for status, _, _ in alone} == {200, 400}
+    for step, one, two in zip(run, alone, shared):
+        assert one == two, step
+
+
+def test_state_that_would_split_between_workers_is_refused_at_start() -> None:
+    for flags, named in (((), "the admin API"), (("--no-admin", "--rate-limit-rpm", "5"), "rate limits")):
+        done = subprocess.run([sys.executable, "-m", "mockserver", "--workers", "2", "--port", "0", *flags],
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2
+        assert named in done.stderr and "--workers 2 cannot serve" in done.stderr
+
+
+def test_a_request_reading_stored_state_gets_a_clear_400_from_workers() -> None:
+    with mockserver_process(*FLAGS, "--workers", "2") as url:
+        status, _, body = _exchange(url, "POST", "/v1/responses", {"model": "gpt-4o-mini", "input": "Hi",
+                                                                  "previous_response_id": "resp_123"})
+        assert status == 400
+        error = json.loads(body)["error"]
+        assert error["param"] == "previous_response_id" and "--workers" in error["message"]
+        status, _, body = _exchange(url, "GET", "/v1/responses/resp_123", None)
+        assert status == 400 and json.loads(body)["error"]["param"] == "response_id"
