@@ -198,13 +198,15 @@ def _peer_arms(scratch: Path) -> tuple[list[Arm], list[tuple[list[str], int, str
         commands.append(([mocktopus, "serve", "--scenario", str(scenario), "--port", str(port)], port, None))
     else:
         print("mocktopus is not installed (pip install mocktopus); skipped")
-    aimock = shutil.which("aimock") or shutil.which("llmock")
+    # `llmock` is aimock's command that takes a fixture file (`aimock` itself wants a config file).
+    aimock = shutil.which("llmock")
     if aimock is not None:
         port = free_port()
         fixtures = scratch / "aimock.json"
         fixtures.write_text(json.dumps(AIMOCK_FIXTURES))
         arms.append(Arm("aimock", port, streamed=False))
-        commands.append(([aimock, "--port", str(port), "--fixtures", str(fixtures)], port, None))
+        commands.append(([aimock, "--port", str(port), "--fixtures", str(fixtures), "--log-level", "warn"], port,
+                         None))
     else:
         print("aimock is not installed (npm install -g @copilotkit/aimock); skipped")
     return arms, commands
