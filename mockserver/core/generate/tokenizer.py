@@ -23,6 +23,7 @@ import orjson
 
 from mockserver.contract import model_info
 from mockserver.core.generate.tool_prompt import response_format_tokens, tool_definition_tokens
+from mockserver.core.generate.vocabulary import vocabulary
 from mockserver.core.plan import ToolCallPlan
 
 # bpe-openai refuses one call over a million characters or 200,000 tokens. A character is at most four
@@ -54,14 +55,6 @@ _AUDIO_BYTES_PER_TOKEN = 400
 _FILE_BYTES_PER_TOKEN = 600
 
 
-@functools.cache
-def _library(encoding: str) -> Any:
-    """The compiled encoder; imported on first use because loading a vocabulary takes most of a second."""
-    import bpe_openai
-
-    return bpe_openai.get_encoding(encoding)
-
-
 def encoding_of(model: str) -> str:
     return model_info(model).encoding
 
@@ -89,7 +82,7 @@ def _cut(text: str, start: int) -> int:
 
 def encode(text: str, encoding: str) -> list[int]:
     """The token ids of `text`, special-token text included as plain text (as user content is)."""
-    library = _library(encoding)
+    library = vocabulary(encoding)
     if len(text) <= _CALL_CHARACTERS:
         return library.encode_ordinary(text)
     ids: list[int] = []
@@ -117,7 +110,7 @@ def count(text: str, encoding: str) -> int:
     counting a large prompt never holds the list of all its tokens."""
     if len(text) <= _CACHED_TEXT_LENGTH:
         return _cached_count(text, encoding)
-    library = _library(encoding)
+    library = vocabulary(encoding)
     total = start = 0
     while start < len(text):
         end = _cut(text, start)
@@ -128,7 +121,7 @@ def count(text: str, encoding: str) -> int:
 
 def is_token(token_id: int, encoding: str) -> bool:
     """Whether a model could emit `token_id`: a vocabulary entry, not a special token or a gap."""
-    library = _library(encoding)
+    library = vocabulary(encoding)
     if not 0 <= token_id <= library.max_token_value or library.is_special_token(token_id):
         return False
     try:
@@ -139,7 +132,7 @@ def is_token(token_id: int, encoding: str) -> bool:
 
 
 def token_bytes(ids: Iterable[int], encoding: str) -> list[bytes]:
-    decode = _library(encoding).decode_single_token_bytes
+    decode = vocabulary(encoding).decode_single_token_bytes
     return [decode(token_id) for token_id in ids]
 
 
@@ -152,7 +145,7 @@ def _whole_pieces(encoding: str) -> dict[int, str | None]:
 
 def _whole_piece(token_id: int, encoding: str) -> str | None:
     try:
-        text = _library(encoding).decode_single_token_bytes(token_id).decode()
+        text = vocabulary(encoding).decode_single_token_bytes(token_id).decode()
     except UnicodeDecodeError:
         text = None
     _whole_pieces(encoding)[token_id] = text
@@ -169,7 +162,7 @@ def pieces(ids: Sequence[int], encoding: str) -> list[str]:
     if None not in spelled:
         return spelled  # type: ignore[return-value]
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    decode = _library(encoding).decode_single_token_bytes
+    decode = vocabulary(encoding).decode_single_token_bytes
     return [decoder.decode(decode(token_id)) for token_id in ids]
 
 
@@ -305,7 +298,7 @@ def prompt_tokens(request: Mapping[str, Any]) -> int:
 def _framing_id(encoding: str) -> int:
     """The id standing for tokens the prompt is billed for but holds no text of (message framing, an
     image, the constants a tool list costs): the encoding's end-of-prompt special token."""
-    return _library(encoding).encode_single_token("<|endofprompt|>")
+    return vocabulary(encoding).encode_single_token("<|endofprompt|>")
 
 
 def _content_ids(content: Any, encoding: str, framing: int) -> list[int]:
