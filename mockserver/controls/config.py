@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from dataclasses import dataclass
 
 from mockserver.contract.profiles import API_PREFIXES, profiles
@@ -107,6 +109,8 @@ class Config:
             raise ValueError(f"workers must be at least 1, got {self.workers}")
         if self.workers == 1:
             return
+        if not hasattr(os, "fork") or not hasattr(socket, "SO_REUSEPORT"):
+            raise ValueError("--workers above 1 needs fork() and SO_REUSEPORT (Linux, the BSDs, macOS)")
         split = [(self.admin, "the admin API (--no-admin turns it off): each worker would keep its own rules, "
                               "journal and settings, and a call would reach one of them"),
                  (bool(self.scenario.rules) or self.scenario.strict is not None,
