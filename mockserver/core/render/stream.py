@@ -31,6 +31,7 @@ _AUDIO_SLICE = 8192
 _PAD_BLOCK = 16
 _PAD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _PAD_POOL = "".join(random.Random(0x0B5F).choices(_PAD_ALPHABET, k=4096))
+_PAD_BYTES = _PAD_POOL.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +231,20 @@ def _plain_events(plan: CompletionPlan, prefix: bytes, null_usage: bytes, final_
         if not obfuscate:
             return b""
         start = (offset + count * 97) % span
-        return b',"obfuscation":"' + _PAD_POOL[start:start + _PAD_BLOCK - length % _PAD_BLOCK].encode() + b'"'
+        return b',"obfuscation":"' + _PAD_BYTES[start:start + _PAD_BLOCK - length % _PAD_BLOCK] + b'"'
 
     token_open = prefix + b'[{"index":' + index + b',"delta":{"content":'
     token_close = b'},"logprobs":null,"finish_reason":null}]' + null_usage
     events = [prefix + b'[{"index":' + index + b',"delta":{"role":"assistant","content":"","refusal":null},'
               b'"logprobs":null,"finish_reason":null}]' + null_usage + padding(0, 0) + b"}\n\n"]
-    for count, token in enumerate(choice.content_tokens, 1):
-        events.append(token_open + dumps(token) + token_close + padding(count, len(token)) + b"}\n\n")
+    tokens = choice.content_tokens
+    if obfuscate:
+        token_close += b',"obfuscation":"'
+        events += [token_open + dumps(token) + token_close +
+                   _PAD_BYTES[(start := (offset + count * 97) % span):start + _PAD_BLOCK - len(token) % _PAD_BLOCK] +
+                   b'"}\n\n' for count, token in enumerate(tokens, 1)]
+    else:
+        events += [token_open + dumps(token) + token_close + b"}\n\n" for token in tokens]
     count = len(choice.content_tokens) + 1
     events.append(prefix + b'[{"index":' + index + b',"delta":{},"logprobs":null,"finish_reason":' +
                   dumps(choice.finish_reason) + b"}]" + null_usage + padding(count, 0) + b"}\n\n")
