@@ -81,7 +81,9 @@ def cached(controls: Controls, key: bytes, reply: bytes) -> Controls:
 
 class DoubleState:
     """The one mutable holder: the current `Controls`, the journal and the arrival counter of one server,
-    touched only from its event loop. `counters`, when given, number arrivals and decisions instead of
+    touched only from its event loop. `settled` is a new object whenever a setting validation reads other
+    than the stored entries changes (quirks, a reset), so a verdict reached under it can be kept until
+    then. `counters`, when given, number arrivals and decisions instead of
     this state (worker processes sharing one count; `reset` is then not offered, the admin API being off)."""
 
     def __init__(self, config: Config, counters: Counters | None = None) -> None:
@@ -96,6 +98,7 @@ class DoubleState:
         """Back to the configured rules, limits, chaos, timing, fault, quirks and deployments, with an empty
         journal and gateway cache, fresh counts, full buckets, and the sequence and arrival numbers at zero."""
         self.controls = Controls.start(self.config)
+        self.settled = object()
         self.options = self._options()
         self.arrivals = 0
         self.journal.clear()
@@ -103,10 +106,12 @@ class DoubleState:
     def update(self, **changes: object) -> None:
         self.controls = evolve(self.controls, **changes)
         if "quirks" in changes:
+            self.settled = object()
             self.options = self._options()
 
     def remember(self, key: str, value: Any) -> None:
-        """Store what an endpoint keeps; validation reads it through `ServeOptions.stored`."""
+        """Store what an endpoint keeps; validation reads it through `ServeOptions.stored`. The other
+        settings validation reads stay as they were (`settled` is the same object)."""
         self.controls = evolve(self.controls, stored=stored_with(self.controls.stored, key, value))
         self.options = {name: replace(options, stored=self.controls.stored)
                         for name, options in self.options.items()}

@@ -32,7 +32,7 @@ from mockserver.controls.faults import Delivery, Fault, apply_fault, parse_fault
 from mockserver.controls.settings import SettingError
 from mockserver.controls.state import DoubleState, cached
 from mockserver.controls.timing import Timing, event_delays, generation_seconds, parse_timing
-from mockserver.core.endpoints import Endpoint, ServeOptions, Validated
+from mockserver.core.endpoints import Endpoint, Validated
 from mockserver.core.gateways import GATEWAYS, Forced
 from mockserver.core.generate.planner import DEFAULT_REFUSAL, Context
 from mockserver.core.memo import ENTRIES, Memo
@@ -114,13 +114,13 @@ async def _work(request: web.Request, heavy: bool, work: Callable[..., Result], 
 class _Known:
     """What a body's validation worked out, and once the generator has answered it, the plan it made, what
     it rendered (body or events: streamed or not is part of the body) and the request as the quirks then
-    in force read it: valid while the settings validation read are the same object (`options`), and the
-    plan while the quirks are the same."""
+    in force read it: valid while the settings validation and quirks read are unchanged
+    (`DoubleState.settled`). A verdict that read stored entries (`Validated.recalled`) is
+    not kept: the entry it read may be forgotten before the body comes again."""
 
-    options: ServeOptions
+    settled: object
     validated: Validated
     heavy: bool
-    quirks: tuple[str, ...] | None = None
     effective: Any = None
     plan: Any = None
     rendered: Any = None
@@ -153,14 +153,15 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
         if endpoint.reads_body:
             raw = await read_body(request, config)
             known = memo.get(raw)
-            if known is None or known.options is not options:
+            if known is None or known.settled is not state.settled:
                 payload = parse_json(raw)
                 heavy = len(raw) > _HEAVY_BYTES or not endpoint.quick(payload)
-                known = _Known(options, await _work(request, heavy, endpoint.validate, payload, options), heavy)
-                memo.put(raw, known)
+                known = _Known(state.settled, await _work(request, heavy, endpoint.validate, payload, options), heavy)
+                if known.validated.recalled is None:
+                    memo.put(raw, known)
         else:
             payload = dict(request.match_info)
-            known = _Known(options, endpoint.validate(payload, options), False)
+            known = _Known(state.settled, endpoint.validate(payload, options), False)
         validated, heavy = known.validated, known.heavy
         incoming = Incoming(endpoint.name, request.path, validated.request, headers,
                             api_key(request, table.auth), validated.cost, endpoint.generates,
@@ -191,7 +192,7 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
         generated = decision.script is None and refusal is None
         streamed = validated.streamed and endpoint.stream is not None
         again = endpoint.again if generated else None
-        if again is not None and known.plan is not None and known.quirks == quirks:
+        if again is not None and known.plan is not None:
             effective = known.effective
         else:
             again, effective = None, apply_request(quirks, validated.request, endpoint.name)
@@ -210,7 +211,7 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
 
         plan, rendered = await _work(request, heavy, produce)
         if generated and again is None and endpoint.again is not None and memo_entries:
-            known.quirks, known.effective, known.plan, known.rendered = quirks, effective, plan, rendered
+            known.effective, known.plan, known.rendered = effective, plan, rendered
         if gateway is not None:
             rendered = gateway.finish(admission, rendered, route)
         if validated.cache_key is not None:
