@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import replace
 from types import TracebackType
 
@@ -29,13 +30,31 @@ async def _outlive_not(parent: int) -> None:
 
 
 async def _serve_forever(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
+    """Serve until a signal; one process alone says where it listens once it does (the port it was given
+    may be 0), so whoever waits for that line can connect at once."""
     runner = EnvelopeRunner(create_app(config, counters), handle_signals=True)
     await runner.setup()
     try:
         await web.TCPSite(runner, config.host, config.port, reuse_port=counters is not None).start()
+        if counters is None:
+            host, port = runner.addresses[0][:2]
+            print(f"mockserver listening on {_root(host, port)}/v1 (seed {config.seed})", flush=True)
         await (_outlive_not(parent) if parent is not None else asyncio.Event().wait())
     finally:
         await runner.cleanup()
+
+
+def _accepts(host: str, port: int) -> bool:
+    """Whether a worker listens yet (the parent's own socket takes no connections)."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _root(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _serve_one(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
@@ -50,7 +69,6 @@ def serve(config: Config) -> None:
     if config.workers > 1:
         _serve_workers(config)
         return
-    print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed})", flush=True)
     _serve_one(config)
 
 
@@ -84,7 +102,9 @@ def _serve_workers(config: Config) -> None:
     try:
         for worker in workers:
             worker.start()
-        print(f"mockserver listening on http://{config.host}:{config.port}/v1 (seed {config.seed}, "
+        while not stopping and all(worker.is_alive() for worker in workers) and not _accepts(config.host, config.port):
+            time.sleep(0.05)
+        print(f"mockserver listening on {_root(config.host, config.port)}/v1 (seed {config.seed}, "
               f"{config.workers} workers)", flush=True)
         while not stopping and all(worker.is_alive() for worker in workers):
             multiprocessing.connection.wait([worker.sentinel for worker in workers], timeout=0.2)

@@ -11,7 +11,7 @@ import pytest
 
 from mockserver.controls.config import Config
 from mockserver.run.server import MockServer
-from tests.wire import Reply, send
+from wire import Reply, send
 
 CLOCK = 1_700_000_000
 CHAT = "/v1/chat/completions"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -87,3 +88,19 @@ def test_seed_flag_changes_the_reply() -> None:
         with mockserver_process("--seed", seed) as url:
             contents.append(assert_completion(post(url, PLAIN))["choices"][0]["message"]["content"])
     assert contents[0] != contents[1]
+
+
+@pytest.mark.parametrize("flags", [(), ("--workers", "2", "--no-admin")], ids=["one process", "two workers"])
+def test_port_zero_announces_the_port_it_listens_on_once_it_does(flags: tuple[str, ...]) -> None:
+    # Scripts start the mock on port 0 and read the line: the address in it must answer as soon as it shows.
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", "0", *flags], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        match = re.fullmatch(r"mockserver listening on (http://127\.0\.0\.1:(\d+))/v1 \(seed 0.*\)\n", line)
+        assert match is not None and int(match.group(2)) > 0, line
+        assert send(match.group(1), "GET", "/v1/models").status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        process.stdout.close()

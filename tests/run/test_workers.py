@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.servers import mockserver_process
+from servers import mockserver_process
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/io").exists(),
                                 reason="worker processes are forked, and counted through /proc (Linux)")
