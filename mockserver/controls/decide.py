@@ -2,8 +2,8 @@
 
 The order is the real API's and a test double's: the rate limiter first (a refused request does not
 reach a rule), then a gateway's cache (a stored reply never reaches the model), then the first rule that
-takes the request, else chaos, else a recorded exchange, else the strict miss error, else the generator. `decide` is pure: it returns the next `Controls` with the
-`Decision`, and never sleeps, raises or writes.
+takes the request, else chaos, else a recorded exchange, else the strict miss error, else the generator.
+`decide` is pure: it returns the next `Controls` with the `Decision`, and never sleeps, raises or writes.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from mockserver.http.app import create_app
 from mockserver.http.protocol import EnvelopeRunner
 
 
-async def _outlive_not(parent: int) -> None:
+async def _until_orphaned(parent: int) -> None:
     """A worker's watch on the process that started it: a parent killed outright (no signal to pass on)
     would otherwise leave its workers holding the port."""
     while os.getppid() == parent:
@@ -35,11 +35,14 @@ async def _serve_forever(config: Config, counters: Counters | None = None, paren
     runner = EnvelopeRunner(create_app(config, counters), handle_signals=True)
     await runner.setup()
     try:
-        await web.TCPSite(runner, config.host, config.port, reuse_port=counters is not None).start()
+        try:
+            await web.TCPSite(runner, config.host, config.port, reuse_port=counters is not None).start()
+        except OSError as exc:
+            raise SystemExit(_cannot_listen(config, exc)) from None
         if counters is None:
             host, port = runner.addresses[0][:2]
             print(f"mockserver listening on {_root(host, port)}/v1 (seed {config.seed})", flush=True)
-        await (_outlive_not(parent) if parent is not None else asyncio.Event().wait())
+        await (_until_orphaned(parent) if parent is not None else asyncio.Event().wait())
     finally:
         await runner.cleanup()
 
@@ -51,6 +54,10 @@ def _accepts(host: str, port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def _cannot_listen(config: Config, exc: OSError) -> str:
+    return f"mockserver: cannot listen on {config.host}:{config.port}: {exc.strerror or exc}"
 
 
 def _root(host: str, port: int) -> str:
@@ -79,19 +86,31 @@ def _reserve(host: str, port: int) -> socket.socket:
     family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     reserved = socket.socket(family, kind)
     reserved.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    reserved.bind(address)
+    try:
+        reserved.bind(address)
+    except OSError:
+        reserved.close()
+        raise
     return reserved
 
 
 def _serve_workers(config: Config) -> None:
     """`config.workers` forked processes on one port, numbering requests from one shared count. The parent
     only watches: a signal stops every worker, and a worker that dies stops the rest (exit status 1)."""
-    reserved = _reserve(config.host, config.port)
+    try:
+        reserved = _reserve(config.host, config.port)
+    except OSError as exc:
+        raise SystemExit(_cannot_listen(config, exc)) from None
+    if config.port and _accepts(config.host, config.port):
+        # Another server's workers (also SO_REUSEPORT) would share the port with these, each taking some
+        # of the connections.
+        reserved.close()
+        raise SystemExit(f"mockserver: cannot listen on {config.host}:{config.port}: a server already does")
     config = replace(config, port=reserved.getsockname()[1])
     counters = SharedCounters()
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_serve_one, args=(config, counters, os.getpid()), name=f"mockserver-worker-{number}")
-               for number in range(1, config.workers + 1)]
+    workers = [context.Process(target=_serve_one, args=(config, counters, os.getpid()),
+                               name=f"mockserver-worker-{number}") for number in range(1, config.workers + 1)]
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
@@ -102,11 +121,15 @@ def _serve_workers(config: Config) -> None:
     try:
         for worker in workers:
             worker.start()
-        while not stopping and all(worker.is_alive() for worker in workers) and not _accepts(config.host, config.port):
+        def serving() -> bool:
+            return not stopping and all(worker.is_alive() for worker in workers)
+
+        while serving() and not _accepts(config.host, config.port):
             time.sleep(0.05)
-        print(f"mockserver listening on {_root(config.host, config.port)}/v1 (seed {config.seed}, "
-              f"{config.workers} workers)", flush=True)
-        while not stopping and all(worker.is_alive() for worker in workers):
+        if serving():
+            print(f"mockserver listening on {_root(config.host, config.port)}/v1 (seed {config.seed}, "
+                  f"{config.workers} workers)", flush=True)
+        while serving():
             multiprocessing.connection.wait([worker.sentinel for worker in workers], timeout=0.2)
     finally:
         for sig, handler in previous.items():

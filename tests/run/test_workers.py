@@ -22,8 +22,8 @@ FLAGS = ("--seed", "7", "--clock", "1700000000", "--no-admin")
 
 
 def _chat(index: int, **extra: object) -> dict:
-    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": f"Question {index}: why is the sky blue?"}],
-            "max_tokens": 12 + index % 5, **extra}
+    question = {"role": "user", "content": f"Question {index}: why is the sky blue?"}
+    return {"model": "gpt-4o-mini", "messages": [question], "max_tokens": 12 + index % 5, **extra}
 
 
 def _run() -> list[tuple[str, str, dict | None]]:
@@ -96,7 +96,7 @@ def test_two_workers_answer_a_run_byte_for_byte_as_one() -> None:
 def test_state_that_would_split_between_workers_is_refused_at_start() -> None:
     for flags, named in (((), "the admin API"), (("--no-admin", "--rate-limit-rpm", "5"), "rate limits")):
         done = subprocess.run([sys.executable, "-m", "mockserver", "--workers", "2", "--port", "0", *flags],
-                              capture_output=True, text=True, timeout=30)
+                              capture_output=True, text=True, timeout=30, check=False)
         assert done.returncode == 2
         assert named in done.stderr and "--workers 2 cannot serve" in done.stderr
 
@@ -110,3 +110,15 @@ def test_a_request_reading_stored_state_gets_a_clear_400_from_workers() -> None:
         assert error["param"] == "previous_response_id" and "--workers" in error["message"]
         status, _, body = _exchange(url, "GET", "/v1/responses/resp_123", None)
         assert status == 400 and json.loads(body)["error"]["param"] == "response_id"
+
+
+def test_a_port_another_server_listens_on_is_refused_not_shared() -> None:
+    # SO_REUSEPORT would let a second server's workers join the first's port and take half its connections.
+    with mockserver_process(*FLAGS, "--workers", "2") as url:
+        port = urlsplit(url).port
+        for flags in ((), ("--workers", "2", "--no-admin")):
+            done = subprocess.run([sys.executable, "-m", "mockserver", "--port", str(port), *flags],
+                                  capture_output=True, text=True, timeout=60, check=False)
+            assert done.returncode == 1, done.stderr
+            assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+            assert "Traceback" not in done.stderr

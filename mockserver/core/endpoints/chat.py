@@ -44,7 +44,8 @@ def stream(plan: CompletionPlan, request: Mapping[str, Any], quirk_names: tuple[
 
 def _head(plan: CompletionPlan) -> bytes:
     """How `completion_body` written by orjson begins: the only bytes of it that hold the id and `created`."""
-    return b'{"id":' + orjson.dumps(plan.id) + b',"object":"chat.completion","created":' + str(plan.created).encode() + b","
+    return (b'{"id":' + orjson.dumps(plan.id) + b',"object":"chat.completion","created":' + str(plan.created).encode()
+            + b",")
 
 
 def again(plan: CompletionPlan, rendered: Any, request: Mapping[str, Any], quirk_names: tuple[str, ...],

@@ -92,7 +92,8 @@ class Endpoint:
     quick: Callable[[Any], bool] = lambda payload: True
     """Whether validating and planning this payload (JSON as received) is sure to take little time: the
     server does that work on its event loop, and anything else in a worker thread."""
-    again: Callable[[Plan, Any, Mapping[str, Any], tuple[str, ...], Context, bool], tuple[Plan, Any] | None] | None = None
+    again: (Callable[[Plan, Any, Mapping[str, Any], tuple[str, ...], Context, bool], tuple[Plan, Any] | None]
+            | None) = None
     """`again(plan, rendered, request, quirks, context, streamed)`: the plan and rendered reply (body, or
     events when `streamed`) for a request planned and rendered before, at another place in the sequence and
     another time (id and `created` made afresh from `context`), byte for byte what planning and rendering
