@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="judge the server as this compatibility profile (default: %(default)s): send its "
                              "parameters and headers, check their effect, read its key header, schemas and error "
                              "envelope; without --base-url the mock answers as it")
+    parser.add_argument("--no-cache", dest="cache", action="store_false",
+                        help="find every covering example afresh instead of reading those an earlier run kept "
+                             "(in $CHATDOUBLE_CACHE_DIR, else ~/.cache/chatdouble)")
     parser.add_argument("--mock-quirk", action="append", default=[], metavar="NAME",
                         help="without --base-url: give the in-process mock this quirk (repeatable) to see the "
                              "suite catch it; the README lists them")
@@ -121,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                            max_output_tokens=args.max_output_tokens, profile=args.profile,
                            completions_model=args.completions_model, embeddings_model=args.embeddings_model,
                            mock_quirks=args.mock_quirk, announce=announce, progress=terminal.progress,
-                           done=terminal.group_done)
+                           done=terminal.group_done, cache=args.cache)
     except ServerUnreachable as exc:
         terminal.line(f"conformance: {exc}")
         sys.exit(EXIT_USAGE)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ settings.register_profile("ci", derandomize=True, deadline=None, max_examples=40
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Conformance runs keep their covering examples on disk (`conformance.engine.cache`); the tests keep theirs
+# apart from the user's, shared by the session's workers and later sessions (the key changes with the code).
+os.environ.setdefault("CHATDOUBLE_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"chatdouble-tests-{os.getuid()}"))
 
 SHARED = Path(os.environ.get("CHATDOUBLE_SHARED") or Path(__file__).resolve().parents[1].parent / "shared")
 """`../shared` beside the checkout; `CHATDOUBLE_SHARED` names it for a checkout kept elsewhere (a worktree)."""

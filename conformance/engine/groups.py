@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from conformance import checks
 from conformance.checks import STREAM_RULES, StreamResult, Violation
-from conformance.engine import probes
+from conformance.engine import cache, probes
 from conformance.engine.client import CHAT_PATH, Client, Reply
 from conformance.engine.judging import Outcome, probe_error, run_check, shown, unreadable
 from conformance.generate import completions, coverage, embeddings, invalid, profiles, requests, responses
@@ -139,9 +139,10 @@ class Group:
         return {self.name: Part(made, _for_model(self.coverage if isinstance(self.coverage, Coverage) else None,
                                                  model))}
 
-    def covering(self, model: str, where: str) -> list[Any]:
-        """The examples a part sends before its random ones, so that every variant it claims is covered."""
-        return _covering(self, model, where)
+    def covering(self, model: str, where: str, cached: bool = True) -> list[Any]:
+        """The examples a part sends before its random ones, so that every variant it claims is covered;
+        `cached`: read and keep them on disk between runs."""
+        return _covering(self, model, where, cached)
 
     def claimed(self, model: str) -> list[str]:
         return [variant for part in self.parts(model).values() if part.coverage is not None
@@ -153,11 +154,14 @@ def _for_model(coverage: Coverage | None, model: str) -> Coverage | None:
 
 
 @functools.cache
-def _covering(group: Group, model: str, where: str) -> list[Any]:
-    """Found once per process, model and part, when the part first runs: finding them costs generation
-    and shrinking (seconds for the tools group), no requests."""
+def _covering(group: Group, model: str, where: str, cached: bool) -> list[Any]:
+    """Found once per process, model and part, when the part first runs, or read from an earlier run's:
+    finding them costs generation and shrinking (seconds for the tools group), no requests."""
     part = group.parts(model)[where]
-    return covering_examples(part.strategy, part.coverage) if part.coverage is not None else []
+    if part.coverage is None:
+        return []
+    coverage = part.coverage
+    return cache.covering((group.name, model, where), lambda: covering_examples(part.strategy, coverage), cached)
 
 
 GROUPS: dict[str, Group] = {group.name: group for group in (

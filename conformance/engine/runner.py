@@ -50,6 +50,8 @@ class Options:
     """The model of each other endpoint's group (`completions`, `embeddings`), where not `model`."""
     profile: str = DEFAULT_PROFILE
     """The compatibility profile the server is judged as."""
+    cache: bool = True
+    """Read and keep covering examples on disk (`conformance.engine.cache`)."""
 
     def model_for(self, group: Group) -> str:
         return self.endpoint_models.get(group.endpoint or "", self.model)
@@ -180,7 +182,7 @@ class Runner:
         for position, (where, part) in enumerate(parts.items()):
             share = (group_limit - self.client.sent) // (len(parts) - position)
             self._limit = min(group_limit, self.client.sent + max(1, share))
-            stop = self._run_covering(group, where, part, group.covering(model, where))
+            stop = self._run_covering(group, where, part, group.covering(model, where, self.options.cache))
             # A covering example is the smallest of its variant, not of the failure it shows: the first
             # random round mutes nothing, so it shrinks any failure it meets again to a smaller request.
             muted: frozenset[str] = frozenset()

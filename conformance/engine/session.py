@@ -86,7 +86,8 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
               timeout: float = 60.0, mock_quirks: Sequence[str] = (), profile: str = DEFAULT_PROFILE,
               announce: Announce | None = None, progress: Progress | None = None,
               done: Callable[[GroupRecord], None] | None = None,
-              completions_model: str | None = None, embeddings_model: str | None = None) -> RunResult:
+              completions_model: str | None = None, embeddings_model: str | None = None,
+              cache: bool = True) -> RunResult:
     """Run the selected groups and return the result, judging the server as `profile` (its parameters,
     headers, key header, schemas and checks). Raises ValueError for a bad selection, an unknown profile, a
     header the profile needs and no one gave, or a server without models (pass `model`), and
@@ -103,7 +104,7 @@ def run_suite(base_url: str | None = None, *, model: str | None = None, api_key:
                                               {"completions": completions_model, "embeddings": embeddings_model})
         options = Options(model=chosen, max_examples=max_examples, seed=seed, require_auth=require_auth,
                           strict_seed=strict_seed, max_output_tokens=max_output_tokens,
-                          endpoint_models=endpoint_models, profile=profile)
+                          endpoint_models=endpoint_models, profile=profile, cache=cache)
         if announce is not None:
             announce(url, options, groups)
         return Runner(client, options, progress).run(groups, done)
