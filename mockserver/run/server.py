@@ -10,9 +10,9 @@ import signal
 import socket
 import sys
 import threading
-import time
 from dataclasses import replace
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
@@ -29,9 +29,11 @@ async def _until_orphaned(parent: int) -> None:
         await asyncio.sleep(0.5)
 
 
-async def _serve_forever(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
+async def _serve_forever(config: Config, counters: Counters | None = None, parent: int | None = None,
+                         listening: Any = None) -> None:
     """Serve until a signal; one process alone says where it listens once it does (the port it was given
-    may be 0), so whoever waits for that line can connect at once."""
+    may be 0), so whoever waits for that line can connect at once; a worker releases `listening` (a
+    semaphore its parent counts) instead."""
     runner = EnvelopeRunner(create_app(config, counters), handle_signals=True)
     await runner.setup()
     try:
@@ -39,7 +41,9 @@ async def _serve_forever(config: Config, counters: Counters | None = None, paren
             await web.TCPSite(runner, config.host, config.port, reuse_port=counters is not None).start()
         except OSError as exc:
             raise SystemExit(_cannot_listen(config, exc)) from None
-        if counters is None:
+        if listening is not None:
+            listening.release()
+        else:
             host, port = runner.addresses[0][:2]
             print(f"mockserver listening on {_root(host, port)}/v1 (seed {config.seed})", flush=True)
         await (_until_orphaned(parent) if parent is not None else asyncio.Event().wait())
@@ -64,9 +68,10 @@ def _root(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def _serve_one(config: Config, counters: Counters | None = None, parent: int | None = None) -> None:
+def _serve_one(config: Config, counters: Counters | None = None, parent: int | None = None,
+               listening: Any = None) -> None:
     try:
-        asyncio.run(_serve_forever(config, counters, parent))
+        asyncio.run(_serve_forever(config, counters, parent, listening))
     except (web.GracefulExit, KeyboardInterrupt):
         pass
 
@@ -109,7 +114,8 @@ def _serve_workers(config: Config) -> None:
     config = replace(config, port=reserved.getsockname()[1])
     counters = SharedCounters()
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_serve_one, args=(config, counters, os.getpid()),
+    listening = context.Semaphore(0)
+    workers = [context.Process(target=_serve_one, args=(config, counters, os.getpid(), listening),
                                name=f"mockserver-worker-{number}") for number in range(1, config.workers + 1)]
     stopping = False
 
@@ -124,8 +130,11 @@ def _serve_workers(config: Config) -> None:
         def serving() -> bool:
             return not stopping and all(worker.is_alive() for worker in workers)
 
-        while serving() and not _accepts(config.host, config.port):
-            time.sleep(0.05)
+        # Announced once every worker listens: a client that starts at once must find them all (a worker
+        # still starting would leave the first connections to the others).
+        started = 0
+        while serving() and started < len(workers):
+            started += listening.acquire(timeout=0.1)
         if serving():
             print(f"mockserver listening on {_root(config.host, config.port)}/v1 (seed {config.seed}, "
                   f"{config.workers} workers)", flush=True)
