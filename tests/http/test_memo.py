@@ -66,7 +66,7 @@ def test_a_remembering_server_answers_byte_for_byte_as_a_fresh_one(fresh: list[R
     with MockServer(Config(seed=5, clock=CLOCK)) as server:
         remembered = _run(server.url)
     assert len(remembered) == len(fresh)
-    for index, (one, two) in enumerate(zip(fresh, remembered)):
+    for index, (one, two) in enumerate(zip(fresh, remembered, strict=True)):
         assert (one.status, one.raw) == (two.status, two.raw), index
         assert one.headers.get("x-request-id") == two.headers.get("x-request-id")
     # The run holds what makes the comparison bite: scripted and quirked replies, errors, distinct ids.

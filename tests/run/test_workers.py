@@ -116,7 +116,7 @@ def test_two_workers_answer_a_run_byte_for_byte_as_one() -> None:
     assert all(count >= 1 for count in gained.values()), gained
     assert [status for status, _, _ in alone].count(200) == 7 * 8
     assert {status for status, _, _ in alone} == {200, 400}
-    for step, one, two in zip(run, alone, shared):
+    for step, one, two in zip(run, alone, shared, strict=True):
         assert one == two, step
 
 
