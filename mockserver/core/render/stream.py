@@ -16,7 +16,7 @@ import hashlib
 import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -32,6 +32,20 @@ _PAD_BLOCK = 16
 _PAD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 _PAD_POOL = "".join(random.Random(0x0B5F).choices(_PAD_ALPHABET, k=4096))
 _PAD_BYTES = _PAD_POOL.encode()
+_PAD_SPAN = len(_PAD_POOL) - _PAD_BLOCK
+Pool = TypeVar("Pool", str, bytes)
+
+
+def _pad_offset(completion_id: str) -> int:
+    """Where a stream's padding starts in the pool: taken from its completion id."""
+    return int.from_bytes(hashlib.blake2b(completion_id.encode(), digest_size=4).digest(), "big")
+
+
+def _pad(pool: Pool, offset: int, count: int, fragment_length: int) -> Pool:
+    """The padding of a stream's `count`-th chunk, whose delta holds `fragment_length` characters: the pool
+    as text for chunk objects, or as bytes for events written directly (the same ASCII either way)."""
+    start = (offset + count * 97) % _PAD_SPAN
+    return pool[start:start + _PAD_BLOCK - fragment_length % _PAD_BLOCK]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,14 +173,12 @@ class Obfuscator:
     """
 
     def __init__(self, completion_id: str) -> None:
-        self._offset = int.from_bytes(hashlib.blake2b(completion_id.encode(), digest_size=4).digest(), "big")
+        self._offset = _pad_offset(completion_id)
         self._count = 0
 
     def __call__(self, fragment_length: int) -> str:
-        length = _PAD_BLOCK - fragment_length % _PAD_BLOCK
-        start = (self._offset + self._count * 97) % (len(_PAD_POOL) - _PAD_BLOCK)
         self._count += 1
-        return _PAD_POOL[start:start + length]
+        return _pad(_PAD_POOL, self._offset, self._count - 1, fragment_length)
 
 
 def _head(plan: CompletionPlan) -> dict[str, Any]:
@@ -223,15 +235,11 @@ def _plain_events(plan: CompletionPlan, prefix: bytes, null_usage: bytes, final_
     objects: the same bytes (a test holds the two to it), at a fraction of the cost."""
     choice = plan.choices[0]
     index = str(choice.index).encode()
-    offset = int.from_bytes(hashlib.blake2b(plan.id.encode(), digest_size=4).digest(), "big") if obfuscate else 0
-    span = len(_PAD_POOL) - _PAD_BLOCK
+    offset = _pad_offset(plan.id) if obfuscate else 0
     dumps = orjson.dumps
 
     def padding(count: int, length: int) -> bytes:
-        if not obfuscate:
-            return b""
-        start = (offset + count * 97) % span
-        return b',"obfuscation":"' + _PAD_BYTES[start:start + _PAD_BLOCK - length % _PAD_BLOCK] + b'"'
+        return b',"obfuscation":"' + _pad(_PAD_BYTES, offset, count, length) + b'"' if obfuscate else b""
 
     token_open = prefix + b'[{"index":' + index + b',"delta":{"content":'
     token_close = b'},"logprobs":null,"finish_reason":null}]' + null_usage
@@ -240,9 +248,8 @@ def _plain_events(plan: CompletionPlan, prefix: bytes, null_usage: bytes, final_
     tokens = choice.content_tokens
     if obfuscate:
         token_close += b',"obfuscation":"'
-        events += [token_open + dumps(token) + token_close +
-                   _PAD_BYTES[(start := (offset + count * 97) % span):start + _PAD_BLOCK - len(token) % _PAD_BLOCK] +
-                   b'"}\n\n' for count, token in enumerate(tokens, 1)]
+        events += [token_open + dumps(token) + token_close + _pad(_PAD_BYTES, offset, count, len(token)) + b'"}\n\n'
+                   for count, token in enumerate(tokens, 1)]
     else:
         events += [token_open + dumps(token) + token_close + b"}\n\n" for token in tokens]
     count = len(choice.content_tokens) + 1
