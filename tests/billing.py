@@ -6,29 +6,22 @@ its arguments, its name and `TOOL_CALL_FRAMING` more; parallel calls are billed 
 `multi_tool_use.parallel` wrapper the model writes, and `PARALLEL_FRAMING` more; a choice cut by the token
 limit costs the limit.
 
-Counts come from bpe-openai's compiled tokenizer in one call over the whole text (it has no length cap, unlike
-the package's Python API, which the mock uses in parts), so they also check how the mock splits long texts.
+Counts come from bpe-openai's compiled tokenizer (the one the mock loads) in one call over the whole text,
+where the mock encodes long texts in parts, so they also check how the mock splits long texts.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
-from bpe_openai import _bindings
-
 from mockserver.contract import model_info
 from mockserver.core.generate.tokenizer import PARALLEL_FRAMING, REFUSAL_FRAMING, TOOL_CALL_FRAMING
-
-
-@functools.cache
-def _tokenizer(encoding: str) -> Any:
-    return _bindings.tokenizer_for_encoding(encoding)
+from mockserver.core.generate.vocabulary import vocabulary
 
 
 def count(text: str, model: str) -> int:
-    return _tokenizer(model_info(model).encoding).count(text)
+    return vocabulary(model_info(model).encoding).encoder.count(text)
 
 
 def calls_cost(calls: list[dict[str, Any]], model: str) -> int:

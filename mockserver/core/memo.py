@@ -49,10 +49,3 @@ class Memo(Generic[Value]):
         while len(entries) > self._limit or self._held > self._key_bytes:
             oldest, _ = entries.popitem(last=False)
             self._held -= len(oldest)
-
-    def clear(self) -> None:
-        self._entries.clear()
-        self._held = 0
-
-    def __len__(self) -> int:
-        return len(self._entries)

@@ -210,7 +210,7 @@ def handler(endpoint: Endpoint, profile_name: str, memo_entries: int = ENTRIES) 
             return plan, (endpoint.stream(plan, effective, quirks) if streamed else endpoint.body(plan, quirks))
 
         plan, rendered = await _work(request, heavy, produce)
-        if generated and again is None and endpoint.again is not None and memo_entries:
+        if generated and again is None and endpoint.again is not None:
             known.effective, known.plan, known.rendered = effective, plan, rendered
         if gateway is not None:
             rendered = gateway.finish(admission, rendered, route)

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from servers import mockserver_process
+from wire import send
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or not Path("/proc/self/fd").exists(),
                                 reason="worker processes are forked, and counted through /proc (Linux)")
@@ -47,14 +48,9 @@ def _run() -> list[tuple[str, str, dict | None]]:
 
 def _exchange(url: str, method: str, path: str, body: dict | None) -> tuple[int, str | None, bytes]:
     """One request on a connection of its own (so the kernel spreads the run over the workers)."""
-    connection = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=10)
-    try:
-        payload = None if body is None else json.dumps(body).encode()
-        connection.request(method, path, body=payload, headers={"Content-Type": "application/json"})
-        response = connection.getresponse()
-        return response.status, response.getheader("x-request-id"), response.read()
-    finally:
-        connection.close()
+    reply = send(url, method, path, None if body is None else json.dumps(body).encode(),
+                 {"Content-Type": "application/json"})
+    return reply.status, reply.headers.get("x-request-id"), reply.raw
 
 
 def _children(pid: int) -> list[int]:
