@@ -28,6 +28,7 @@ from typing import Any
 import hypothesis
 
 import conformance
+from mockserver import contract
 from mockserver.contract.fixtures import fixtures_dir
 
 _PREFIX = "covering-"
@@ -44,9 +45,9 @@ def cache_root() -> Path:
 @functools.cache
 def fingerprint() -> str:
     """What the examples depend on: the suite's code, the contract's code and files, Hypothesis, Python."""
-    contract = Path(sys.modules["mockserver.contract"].__file__).parent
     digest = hashlib.sha256(f"{hypothesis.__version__}|{sys.version_info[:2]}".encode())
-    for folder, pattern in ((Path(conformance.__file__).parent, "*.py"), (contract, "*.py"), (fixtures_dir(), "*")):
+    for folder, pattern in ((Path(conformance.__file__).parent, "*.py"), (Path(contract.__file__).parent, "*.py"),
+                            (fixtures_dir(), "*")):
         for path in sorted(folder.rglob(pattern)):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
